@@ -1,0 +1,49 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Native code generation for every build: without `-march=native`, Float16 conversions and
+/// fused multiply-adds become library calls per element, and SIMD integer→float conversions in
+/// the quantized kernels only inline with a raised inline threshold (Docs/ARCHITECTURE.md).
+let nativeSwift: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-march=native", "-Xllvm", "-inline-threshold=2000"]),
+]
+let nativeC: [CSetting] = [.unsafeFlags(["-march=native", "-O3"])]
+
+let package = Package(
+    name: "QuantKit",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "quantkit", targets: ["quantkit"]),
+        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: nativeSwift),
+        .target(name: "Formats", dependencies: ["Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Tokenizers", swiftSettings: nativeSwift),
+        .executableTarget(
+            name: "quantkit",
+            dependencies: [
+                "Tensors", "Formats", "Tokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: nativeSwift
+        ),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeSwift),
+        .testTarget(
+            name: "FormatsTests", dependencies: ["Formats", "Tensors"],
+            resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(
+            name: "TokenizersTests", dependencies: ["Tokenizers", "Formats"],
+            resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+    ],
+    swiftLanguageModes: [.v6]
+)

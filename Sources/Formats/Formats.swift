@@ -1,0 +1,1 @@
+// Formats: safetensors, GGUF, HF model directories.

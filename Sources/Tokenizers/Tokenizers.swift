@@ -1,0 +1,1 @@
+// Tokenizers: tokenizer.json, GGUF vocabularies, chat templates.

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct QuantKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantkit",
+        abstract: "Quantize, evaluate, run and serve large language models on CPU.",
+        subcommands: []
+    )
+}
