@@ -27,7 +27,7 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
         ),
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: nativeSwift),
-        .target(name: "Formats", dependencies: ["Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Formats", dependencies: ["Tensors", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Tokenizers", swiftSettings: nativeSwift),
         .executableTarget(
             name: "quantkit",
