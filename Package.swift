@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quantkit", targets: ["quantkit"]),
-        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers"]),
+        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers", "Models", "Evaluation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,14 +29,19 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: nativeSwift),
         .target(name: "Formats", dependencies: ["Tensors", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Tokenizers", swiftSettings: nativeSwift),
+        .target(name: "Models", dependencies: ["Tensors", "Formats", "Tokenizers"], swiftSettings: nativeSwift),
+        .target(name: "Evaluation", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
         .executableTarget(
             name: "quantkit",
             dependencies: [
-                "Tensors", "Formats", "Tokenizers",
+                "Tensors", "Formats", "Tokenizers", "Models", "Evaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeSwift
         ),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors"],
+            resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeSwift),
         .testTarget(
             name: "FormatsTests", dependencies: ["Formats", "Tensors"],

@@ -1,0 +1,89 @@
+import Foundation
+import Models
+import Tensors
+
+/// The result of `Perplexity.evaluate`, with the JSON keys of the `--json` contract.
+public struct PerplexityResult: Codable, Sendable {
+    public var perplexity: Double
+    public var meanNegativeLogLikelihood: Double
+    public var windows: Int
+    public var sequenceLength: Int
+    /// windows × sequenceLength (the positions read)
+    public var tokensScored: Int
+    /// windows × (sequenceLength − 1) (the positions predicted)
+    public var tokensPredicted: Int
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case perplexity, windows, seconds
+        case meanNegativeLogLikelihood = "nll_mean"
+        case sequenceLength = "seq_len"
+        case tokensScored = "tokens_scored"
+        case tokensPredicted = "tokens_predicted"
+    }
+}
+
+/// Perplexity with the protocol of DESIGN.md (and of the GPTQ/llm-compressor papers): the text is
+/// tokenized once without special tokens, cut into consecutive non-overlapping windows of
+/// `sequenceLength` (the tail is dropped), each window scored from an empty cache, and the
+/// negative log-likelihood averaged over positions 1..L-1 of every window.
+public enum Perplexity {
+    /// Logit rows computed at once: 64 × 49152 floats is 12 MB, so scoring a 512-token window never
+    /// holds its 100 MB of logits.
+    static let logitRowChunk = 64
+
+    public static func windows(of tokens: [Int], sequenceLength: Int, maxWindows: Int?) -> [ArraySlice<Int>] {
+        let count = min(tokens.count / sequenceLength, maxWindows ?? Int.max)
+        return (0..<count).map { tokens[($0 * sequenceLength)..<(($0 + 1) * sequenceLength)] }
+    }
+
+    /// Scores `tokens`; `progress(done, total, runningPerplexity)` is called after each window.
+    public static func evaluate(model: LlamaModel, tokens: [Int], sequenceLength: Int, maxWindows: Int? = nil,
+                                progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> PerplexityResult {
+        let start = Date()
+        let windows = windows(of: tokens, sequenceLength: sequenceLength, maxWindows: maxWindows)
+        let cache = model.makeCache(capacity: sequenceLength)
+        var total = 0.0
+        var predicted = 0
+        for (index, window) in windows.enumerated() {
+            cache.reset()
+            let ids = Array(window)
+            let hidden = try model.normalizedHidden(tokens: ids, cache: cache)
+            total += negativeLogLikelihood(model: model, hidden: hidden, targets: ids)
+            predicted += ids.count - 1
+            progress(index + 1, windows.count, exp(total / Double(predicted)))
+        }
+        let mean = predicted > 0 ? total / Double(predicted) : .nan
+        return PerplexityResult(perplexity: exp(mean), meanNegativeLogLikelihood: mean, windows: windows.count,
+                                sequenceLength: sequenceLength, tokensScored: windows.count * sequenceLength,
+                                tokensPredicted: predicted, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Sum over rows t < L-1 of −log softmax(logits_t)[targets[t+1]].
+    static func negativeLogLikelihood(model: LlamaModel, hidden: Tensor, targets: [Int]) -> Double {
+        let rows = targets.count - 1
+        let vocabulary = model.configuration.vocabularySize
+        var total = 0.0
+        var start = 0
+        while start < rows {
+            let count = min(logitRowChunk, rows - start)
+            let logits = model.logits(hidden.rows(start..<(start + count)))
+            logits.withUnsafeBufferPointer(as: Float.self) { values in
+                for row in 0..<count {
+                    let logitsRow = UnsafeBufferPointer(rebasing: values[(row * vocabulary)..<((row + 1) * vocabulary)])
+                    total += Double(logSumExp(logitsRow)) - Double(logitsRow[targets[start + row + 1]])
+                }
+            }
+            start += count
+        }
+        return total
+    }
+
+    /// log Σ exp(x), stabilized by the maximum; accumulated in Double.
+    static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
+        let maximum = values.max() ?? 0
+        var sum = 0.0
+        for value in values { sum += exp(Double(value - maximum)) }
+        return Double(maximum) + log(sum)
+    }
+}

@@ -1,0 +1,80 @@
+import Tensors
+
+/// One decoder layer: pre-norm attention and a pre-norm SwiGLU MLP, each added to the residual.
+public struct LlamaLayer: Sendable {
+    /// [hidden]
+    public var inputNorm: Tensor
+    /// q [heads·headDim, hidden], k and v [kvHeads·headDim, hidden], o [hidden, heads·headDim]
+    public var queryProjection, keyProjection, valueProjection, outputProjection: Linear
+    /// [hidden]
+    public var postAttentionNorm: Tensor
+    /// gate and up [intermediate, hidden], down [hidden, intermediate]
+    public var gateProjection, upProjection, downProjection: Linear
+
+    /// Runs the layer on `hidden` [tokens, hidden] in place, at positions `cache.length ..<`
+    /// `cache.length + tokens`, storing this layer's keys and values in `cache`.
+    func forward(_ hidden: inout Tensor, layerIndex: Int, configuration: LlamaConfiguration,
+                 rope: RoPETable, cache: KVCache) {
+        let tokens = hidden.shape[0]
+        let normed = Self.rmsNorm(hidden, weight: inputNorm, epsilon: configuration.rmsNormEpsilon)
+        var queries = queryProjection(normed)
+        var keys = keyProjection(normed)
+        let values = valueProjection(normed)
+        let start = cache.length
+        Self.applyRoPE(&queries, heads: configuration.headCount, rope: rope, start: start)
+        Self.applyRoPE(&keys, heads: configuration.keyValueHeadCount, rope: rope, start: start)
+        keys.withUnsafeBufferPointer(as: Float.self) { k in
+            values.withUnsafeBufferPointer(as: Float.self) { v in
+                cache.store(layer: layerIndex, keys: k.baseAddress!, values: v.baseAddress!, tokens: tokens)
+            }
+        }
+        let attended = LlamaAttention.attend(queries: queries, layer: layerIndex, start: start,
+                                             configuration: configuration, cache: cache)
+        Self.addInPlace(outputProjection(attended), to: &hidden)
+
+        let normedAgain = Self.rmsNorm(hidden, weight: postAttentionNorm, epsilon: configuration.rmsNormEpsilon)
+        var gate = gateProjection(normedAgain)
+        let up = upProjection(normedAgain)
+        let count = gate.count
+        gate.withUnsafeMutableBufferPointer(as: Float.self) { g in
+            up.withUnsafeBufferPointer(as: Float.self) { u in Ops.swiGLU(gate: g.baseAddress!, up: u.baseAddress!, count: count) }
+        }
+        Self.addInPlace(downProjection(gate), to: &hidden)
+    }
+
+    /// RMSNorm of each row of `input` [rows, dim] with a weight of any float dtype.
+    static func rmsNorm(_ input: Tensor, weight: Tensor, epsilon: Float) -> Tensor {
+        let rows = input.shape[0], dimension = input.shape[1]
+        var output = Tensor(zeros: input.shape)
+        let weights = weight.toFloat32()
+        input.withUnsafeBufferPointer(as: Float.self) { x in
+            weights.withUnsafeBufferPointer(as: Float.self) { w in
+                output.withUnsafeMutableBufferPointer(as: Float.self) { y in
+                    Ops.rmsNorm(x.baseAddress!, rows: rows, dimension: dimension, weight: w.baseAddress!,
+                                epsilon: epsilon, output: y.baseAddress!)
+                }
+            }
+        }
+        return output
+    }
+
+    static func applyRoPE(_ values: inout Tensor, heads: Int, rope: RoPETable, start: Int) {
+        let tokens = values.shape[0]
+        let half = rope.headDimension / 2
+        values.withUnsafeMutableBufferPointer(as: Float.self) { v in
+            rope.cosine.withUnsafeBufferPointer { c in
+                rope.sine.withUnsafeBufferPointer { s in
+                    Ops.applyRoPE(v.baseAddress!, tokens: tokens, heads: heads, headDimension: rope.headDimension,
+                                  cosine: c.baseAddress! + start * half, sine: s.baseAddress! + start * half)
+                }
+            }
+        }
+    }
+
+    static func addInPlace(_ source: Tensor, to target: inout Tensor) {
+        let count = target.count
+        source.withUnsafeBufferPointer(as: Float.self) { s in
+            target.withUnsafeMutableBufferPointer(as: Float.self) { t in Ops.add(s.baseAddress!, into: t.baseAddress!, count: count) }
+        }
+    }
+}

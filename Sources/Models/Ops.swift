@@ -1,0 +1,113 @@
+import Tensors
+
+/// The numeric operations the model files call, in one place. Each forwards to a `Tensors` kernel;
+/// the model code reads like the math and never touches BLAS or SIMD itself.
+///
+/// Buffers are row-major float32. Shapes are given in each doc comment.
+enum Ops {
+    /// `output[rows, outFeatures] = input[rows, inFeatures] · weight[outFeatures, inFeatures]ᵀ`.
+    static func matmulTransposed(
+        _ input: UnsafePointer<Float>, rows: Int, inFeatures: Int,
+        weight: UnsafePointer<Float>, outFeatures: Int,
+        output: UnsafeMutablePointer<Float>, outputStride: Int? = nil
+    ) {
+        let stride = outputStride ?? outFeatures
+        for r in 0..<rows {
+            for o in 0..<outFeatures {
+                var sum: Float = 0
+                for i in 0..<inFeatures { sum += input[r * inFeatures + i] * weight[o * inFeatures + i] }
+                output[r * stride + o] = sum
+            }
+        }
+    }
+
+    /// General strided GEMM: `c[m, n] = alpha · a[m, k] · op(b) + beta · c`, where `op(b)` is
+    /// `b[n, k]ᵀ` when `transposeB` and `b[k, n]` otherwise; `lda`, `ldb`, `ldc` are row strides.
+    static func gemm(
+        m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum: Float = 0
+                for p in 0..<k {
+                    let bValue = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    sum += a[i * lda + p] * bValue
+                }
+                c[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * ldc + j])
+            }
+        }
+    }
+
+    /// transformers' LlamaRMSNorm on each of `rows` rows of width `dimension`.
+    static func rmsNorm(
+        _ input: UnsafePointer<Float>, rows: Int, dimension: Int, weight: UnsafePointer<Float>,
+        epsilon: Float, output: UnsafeMutablePointer<Float>
+    ) {
+        for r in 0..<rows {
+            let row = input + r * dimension
+            var sumOfSquares: Float = 0
+            for i in 0..<dimension { sumOfSquares += row[i] * row[i] }
+            let inverse = 1 / (sumOfSquares / Float(dimension) + epsilon).squareRoot()
+            for i in 0..<dimension { output[r * dimension + i] = weight[i] * (row[i] * inverse) }
+        }
+    }
+
+    /// In-place softmax of one row.
+    static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count { maximum = max(maximum, row[i]) }
+        var sum: Float = 0
+        for i in 0..<count {
+            row[i] = expf(row[i] - maximum)
+            sum += row[i]
+        }
+        let inverse = 1 / sum
+        for i in 0..<count { row[i] *= inverse }
+    }
+
+    /// `gate[i] = silu(gate[i]) · up[i]` over `count` elements.
+    static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+
+    /// `target[i] += source[i]`.
+    static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { target[i] += source[i] }
+    }
+
+    /// `row[i] += bias[i]` for each of `rows` rows.
+    static func addBias(_ bias: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>, rowCount: Int, width: Int) {
+        for r in 0..<rowCount { for i in 0..<width { rows[r * width + i] += bias[i] } }
+    }
+
+    /// HF rotate-half RoPE on `[tokens, heads, headDimension]` in place; `cosine`/`sine` are
+    /// `[tokens, headDimension / 2]` for the tokens' positions.
+    static func applyRoPE(
+        _ values: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDimension: Int,
+        cosine: UnsafePointer<Float>, sine: UnsafePointer<Float>
+    ) {
+        let half = headDimension / 2
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                let base = values + (t * heads + h) * headDimension
+                for i in 0..<half {
+                    let x1 = base[i], x2 = base[i + half]
+                    let c = cosine[t * half + i], s = sine[t * half + i]
+                    base[i] = x1 * c - x2 * s
+                    base[i + half] = x2 * c + x1 * s
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
