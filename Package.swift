@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors"], swiftSettings: nativeSwift),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeSwift),
         .testTarget(
             name: "FormatsTests", dependencies: ["Formats", "Tensors"],

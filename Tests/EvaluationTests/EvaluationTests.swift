@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import Evaluation
+@testable import Models
+import Tensors
+
+struct EvaluationTests {
+    /// A model whose logits ignore the input (all-zero weights but the head): every position gets
+    /// the same distribution, so its perplexity is exp(mean NLL) computable by hand from softmax.
+    @Test func perplexityOfAConstantDistributionIsExact() throws {
+        var c = LlamaConfiguration(modelType: "llama", hiddenSize: 4, intermediateSize: 4, layerCount: 1, headCount: 1,
+                                   keyValueHeadCount: 1, headDimension: 4, vocabularySize: 3, maxPositions: 16,
+                                   rmsNormEpsilon: 1e-6, rope: RoPEScaling(theta: 10000), tiedEmbeddings: false)
+        c.layerCount = 1
+        var weights: [String: Tensor] = [:]
+        let p = "model.layers.0."
+        for name in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"] {
+            weights[p + name + ".weight"] = Tensor(zeros: [4, 4])
+        }
+        weights[p + "input_layernorm.weight"] = Tensor(shape: [4], floats: [1, 1, 1, 1])
+        weights[p + "post_attention_layernorm.weight"] = Tensor(shape: [4], floats: [1, 1, 1, 1])
+        weights["model.norm.weight"] = Tensor(shape: [4], floats: [1, 1, 1, 1])
+        // Every embedding row is (1,1,1,1): after RMSNorm still (1,1,1,1), so logits = row sums of the head.
+        weights["model.embed_tokens.weight"] = Tensor(shape: [3, 4], floats: Array(repeating: 1, count: 12))
+        weights["lm_head.weight"] = Tensor(shape: [3, 4], floats: [0.5, 0, 0, 0, 0, 0, 0, 0, -0.25, 0, 0, 0])
+        let model = try LlamaModel(configuration: c, weights: DictionaryWeightSource(weights))
+        let tokens = [0, 1, 2, 1, 0, 0, 2, 2, 1]
+        let result = try Perplexity.evaluate(model: model, tokens: tokens, sequenceLength: 4)
+        // Logits (0.5, 0, -0.25) → log-probabilities by hand.
+        let logZ = log(exp(0.5) + exp(0.0) + exp(-0.25))
+        let logProbability = [0.5 - logZ, 0 - logZ, -0.25 - logZ]
+        // Windows [0,1,2,1] and [0,0,2,2]; targets are positions 1...3 of each.
+        let targets = [1, 2, 1, 0, 2, 2]
+        let expected = exp(-targets.map { logProbability[$0] }.reduce(0, +) / Double(targets.count))
+        #expect(result.windows == 2 && result.tokensPredicted == 6 && result.tokensScored == 8)
+        #expect(abs(result.perplexity - expected) < 1e-5 * expected)
+    }
+
+    @Test func divergenceOfAModelFromItselfIsZero() throws {
+        let model = try TinyModelFactoryForEvaluation.model()
+        let tokens = [1, 4, 9, 16, 3, 8, 13, 2, 7, 11]
+        let result = try Divergence.evaluate(model: model, reference: model, tokens: tokens, sequenceLength: 5)
+        #expect(abs(result.meanKLDivergence) < 1e-9)
+        #expect(result.topOneAgreement == 1)
+        #expect(abs(result.perplexity - result.referencePerplexity) < 1e-9)
+    }
+}
+
+/// A small random model for evaluation tests (ModelsTests has its own factory; test targets cannot share code).
+enum TinyModelFactoryForEvaluation {
+    static func model() throws -> LlamaModel {
+        let c = LlamaConfiguration(modelType: "llama", hiddenSize: 8, intermediateSize: 8, layerCount: 1, headCount: 2,
+                                   keyValueHeadCount: 1, headDimension: 4, vocabularySize: 20, maxPositions: 16,
+                                   rmsNormEpsilon: 1e-5, rope: RoPEScaling(theta: 10000), tiedEmbeddings: true)
+        var state: UInt64 = 99
+        func tensor(_ shape: [Int]) -> Tensor {
+            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int64(bitPattern: state >> 1) % 1000) / 1500
+            })
+        }
+        let p = "model.layers.0."
+        var w: [String: Tensor] = ["model.embed_tokens.weight": tensor([20, 8]), "model.norm.weight": tensor([8])]
+        for (name, shape) in [("self_attn.q_proj", [8, 8]), ("self_attn.k_proj", [4, 8]), ("self_attn.v_proj", [4, 8]),
+                              ("self_attn.o_proj", [8, 8]), ("mlp.gate_proj", [8, 8]), ("mlp.up_proj", [8, 8]), ("mlp.down_proj", [8, 8])] {
+            w[p + name + ".weight"] = tensor(shape)
+        }
+        w[p + "input_layernorm.weight"] = tensor([8])
+        w[p + "post_attention_layernorm.weight"] = tensor([8])
+        return try LlamaModel(configuration: c, weights: DictionaryWeightSource(w))
+    }
+}
