@@ -1,1 +1,0 @@
-// Formats: safetensors, GGUF, HF model directories.
