@@ -11,14 +11,8 @@ enum Ops {
         weight: UnsafePointer<Float>, outFeatures: Int,
         output: UnsafeMutablePointer<Float>, outputStride: Int? = nil
     ) {
-        let stride = outputStride ?? outFeatures
-        for r in 0..<rows {
-            for o in 0..<outFeatures {
-                var sum: Float = 0
-                for i in 0..<inFeatures { sum += input[r * inFeatures + i] * weight[o * inFeatures + i] }
-                output[r * stride + o] = sum
-            }
-        }
+        matmul(m: rows, n: outFeatures, k: inFeatures, a: input, lda: inFeatures, b: weight, ldb: inFeatures,
+               transposeB: true, c: output, ldc: outputStride ?? outFeatures)
     }
 
     /// General strided GEMM: `c[m, n] = alpha · a[m, k] · op(b) + beta · c`, where `op(b)` is
@@ -28,16 +22,7 @@ enum Ops {
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum: Float = 0
-                for p in 0..<k {
-                    let bValue = transposeB ? b[j * ldb + p] : b[p * ldb + j]
-                    sum += a[i * lda + p] * bValue
-                }
-                c[i * ldc + j] = alpha * sum + (beta == 0 ? 0 : beta * c[i * ldc + j])
-            }
-        }
+        matmul(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB, beta: beta, c: c, ldc: ldc)
     }
 
     /// transformers' LlamaRMSNorm on each of `rows` rows of width `dimension`.
