@@ -1,1 +1,0 @@
-// Tokenizers: tokenizer.json, GGUF vocabularies, chat templates.
