@@ -5,6 +5,6 @@ struct QuantKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantkit",
         abstract: "Quantize, evaluate, run and serve large language models on CPU.",
-        subcommands: []
+        subcommands: [InspectCommand.self, TokenizeCommand.self, EvalCommand.self, GenerateCommand.self]
     )
 }
