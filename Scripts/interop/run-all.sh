@@ -24,9 +24,9 @@ run() {
   if [ $rc -ne 0 ] && [ -z "$counts" ]; then failed=$((failed + 1)); fi
   if [ $rc -ne 0 ] && [ -n "$counts" ] && [ "$(echo "$counts" | cut -d' ' -f3)" = "0" ]; then failed=$((failed + 1)); fi
 }
-for check in "$here"/check_*.py; do
-  [ -e "$check" ] || continue
-  run "$(basename "$check")" "$py" "$check" --bin "$bin" --models "$models"
+cd "$here"
+for check in check_*.py; do
+  run "$check" "$py" "$check" --bin "$bin" --models "$models"
 done
 echo "interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,10 +1,14 @@
-/// FNV-1a 64-bit over `bytes`: a cheap fingerprint to compare tensors across tools (the interop
-/// scripts compute the same in Python).
-public func fnv1a64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash &*= 0x0000_0100_0000_01B3
+/// A fingerprint of float32 values for comparing tensors across tools: two wrapping 64-bit sums of
+/// the values' bit patterns, plain and weighted by position (1-based), printed as 32 hex digits.
+/// Any changed value alters the first sum; values that trade places alter the second. Cheap to
+/// compute in numpy too (Scripts/interop/check_gguf_dequant.py), unlike a byte-serial hash.
+public func floatChecksum(_ values: UnsafeBufferPointer<Float>) -> String {
+    var plain: UInt64 = 0, weighted: UInt64 = 0
+    for (index, value) in values.enumerated() {
+        let bits = UInt64(value.bitPattern)
+        plain &+= bits
+        weighted &+= bits &* UInt64(index + 1)
     }
-    return hash
+    let hex = { (value: UInt64) in String(repeating: "0", count: 16 - String(value, radix: 16).count) + String(value, radix: 16) }
+    return hex(plain) + hex(weighted)
 }

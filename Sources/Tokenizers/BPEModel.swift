@@ -41,7 +41,8 @@ final class BPEModel: @unchecked Sendable {
         } else {
             result = merge(initialSymbols(word))
         }
-        lock.withLock { if cache.count < 200_000 { cache[word] = result } }
+        // Long "words" (whole texts, for tokenizers without a pre-tokenizer) are not worth caching.
+        if word.utf8.count <= 256 { lock.withLock { if cache.count < 200_000 { cache[word] = result } } }
         ids += result
     }
 
@@ -64,21 +65,9 @@ final class BPEModel: @unchecked Sendable {
     }
 
     private func merge(_ input: [Int]) -> [Int] {
-        var symbols = input
-        while symbols.count > 1 {
-            var bestRank = Int.max, bestIndex = -1, bestMerged = 0
-            for index in 0..<(symbols.count - 1) {
-                if let entry = merges[UInt64(symbols[index]) << 32 | UInt64(symbols[index + 1])], entry.rank < bestRank {
-                    bestRank = entry.rank
-                    bestIndex = index
-                    bestMerged = entry.merged
-                }
-            }
-            if bestIndex < 0 { break }
-            symbols[bestIndex] = bestMerged
-            symbols.remove(at: bestIndex + 1)
-        }
-        return symbols
+        PairMerger<Int>(lookup: { left, right in
+            self.merges[UInt64(left) << 32 | UInt64(right)].map { (Double($0.rank), $0.merged) }
+        }).merge(input)
     }
 }
 

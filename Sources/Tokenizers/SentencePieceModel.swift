@@ -17,20 +17,10 @@ struct SentencePieceModel: Sendable {
             character.unicodeScalars.map { String($0) }
         }
         guard !symbols.isEmpty else { return }
-        // Repeatedly merge the best-scoring adjacent pair (the queue-based version is equivalent
-        // for the texts tokenized here; ties go to the leftmost pair as in llama.cpp's comparator).
-        while symbols.count > 1 {
-            var bestScore = -Float.infinity, bestIndex = -1
-            for index in 0..<(symbols.count - 1) {
-                if let id = tokenToId[symbols[index] + symbols[index + 1]], scores[id] > bestScore {
-                    bestScore = scores[id]
-                    bestIndex = index
-                }
-            }
-            if bestIndex < 0 { break }
-            symbols[bestIndex] += symbols[bestIndex + 1]
-            symbols.remove(at: bestIndex + 1)
-        }
+        // Highest score first: the merger takes the lowest priority, so negate.
+        symbols = PairMerger<String>(lookup: { left, right in
+            self.tokenToId[left + right].map { (-Double(self.scores[$0]), left + right) }
+        }).merge(symbols)
         for symbol in symbols {
             if let id = tokenToId[symbol] {
                 ids.append(id)

@@ -11,8 +11,8 @@ struct InspectCommand: ParsableCommand {
 
     @Argument(help: "HF model directory or .gguf file.") var path: String
     @Flag(name: .long, help: "Print one JSON object.") var json = false
-    @Flag(name: .long, help: "Add each tensor's FNV-1a-64 digest of its float32 (dequantized) little-endian bytes.")
-    var digests = false
+    @Flag(name: .long, help: "Add each tensor's checksum of its float32 (dequantized) values (see floatChecksum).")
+    var checksums = false
 
     func run() throws {
         var report = InspectReport(path: path)
@@ -33,7 +33,7 @@ struct InspectCommand: ParsableCommand {
             for name in checkpoint.tensorNames {
                 let entry = checkpoint.entry(named: name)!
                 report.add(dtype: entry.dtype.rawValue, bytes: entry.dataRange.count)
-                if digests { report.digests[name] = digest(try checkpoint.tensor(named: name)) }
+                if checksums { report.checksums[name] = checksum(try checkpoint.tensor(named: name)) }
             }
             report.tokenizer = FileManager.default.fileExists(atPath: url.appendingPathComponent("tokenizer.json").path)
                 ? "tokenizer.json" : "none"
@@ -44,7 +44,7 @@ struct InspectCommand: ParsableCommand {
             if let weights = try? GGUFWeightSource(file: file) { report.configuration = weights.configuration.summary }
             for info in file.tensors {
                 report.add(dtype: info.type.name, bytes: info.byteCount)
-                if digests { report.digests[info.name] = digest(try file.dequantize(info)) }
+                if checksums { report.checksums[info.name] = checksum(try file.dequantize(info)) }
             }
             let model = file.metadata["tokenizer.ggml.model"]?.stringValue
             report.tokenizer = model.map { "gguf:\($0)" + (file.metadata["tokenizer.ggml.pre"]?.stringValue.map { " (pre \($0))" } ?? "") } ?? "none"
@@ -56,9 +56,8 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    func digest(_ tensor: Tensor) -> String {
-        let floats = tensor.toFloat32()
-        return String(format: "%016llx", floats.withUnsafeBytes { fnv1a64($0) })
+    func checksum(_ tensor: Tensor) -> String {
+        tensor.toFloat32().withUnsafeBufferPointer(as: Float.self) { floatChecksum($0) }
     }
 }
 
@@ -73,10 +72,10 @@ struct InspectReport: Encodable {
     var dtypes: [String: Int] = [:]
     var quantizationConfig: String?
     var tokenizer = ""
-    var digests: [String: String] = [:]
+    var checksums: [String: String] = [:]
 
     enum CodingKeys: String, CodingKey {
-        case path, format, configuration, dtypes, tokenizer, digests
+        case path, format, configuration, dtypes, tokenizer, checksums
         case ggufVersion = "gguf_version"
         case tensorCount = "tensor_count"
         case totalBytes = "total_bytes"
@@ -96,7 +95,7 @@ struct InspectReport: Encodable {
         lines.append("  dtypes: " + dtypes.keys.sorted().map { "\($0) × \(dtypes[$0]!)" }.joined(separator: ", "))
         lines.append("  quantization_config: \(quantizationConfig ?? "none")")
         lines.append("  tokenizer: \(tokenizer)")
-        for name in digests.keys.sorted() { lines.append("  \(digests[name]!)  \(name)") }
+        for name in checksums.keys.sorted() { lines.append("  \(checksums[name]!)  \(name)") }
         return lines.joined(separator: "\n")
     }
 }
