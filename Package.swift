@@ -39,6 +39,12 @@ let package = Package(
             ],
             swiftSettings: nativeSwift
         ),
+        .executableTarget(
+            name: "quantkit-bench",
+            dependencies: ["Tensors", "Formats", "Tokenizers", "Models",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: nativeSwift
+        ),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

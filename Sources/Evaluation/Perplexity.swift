@@ -79,11 +79,6 @@ public enum Perplexity {
         return total
     }
 
-    /// log Σ exp(x), stabilized by the maximum; accumulated in Double.
-    static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double {
-        let maximum = values.max() ?? 0
-        var sum = 0.0
-        for value in values { sum += exp(Double(value - maximum)) }
-        return Double(maximum) + log(sum)
-    }
+    /// log Σ exp(x) (the SIMD kernel, accumulated in Double).
+    static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double { Tensors.logSumExp(values) }
 }

@@ -30,34 +30,21 @@ enum Ops {
         _ input: UnsafePointer<Float>, rows: Int, dimension: Int, weight: UnsafePointer<Float>,
         epsilon: Float, output: UnsafeMutablePointer<Float>
     ) {
+        let weights = UnsafeBufferPointer(start: weight, count: dimension)
         for r in 0..<rows {
-            let row = input + r * dimension
-            var sumOfSquares: Float = 0
-            for i in 0..<dimension { sumOfSquares += row[i] * row[i] }
-            let inverse = 1 / (sumOfSquares / Float(dimension) + epsilon).squareRoot()
-            for i in 0..<dimension { output[r * dimension + i] = weight[i] * (row[i] * inverse) }
+            Tensors.rmsNorm(UnsafeBufferPointer(start: input + r * dimension, count: dimension), weight: weights,
+                            epsilon: epsilon, output: UnsafeMutableBufferPointer(start: output + r * dimension, count: dimension))
         }
     }
 
     /// In-place softmax of one row.
     static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, row[i]) }
-        var sum: Float = 0
-        for i in 0..<count {
-            row[i] = expf(row[i] - maximum)
-            sum += row[i]
-        }
-        let inverse = 1 / sum
-        for i in 0..<count { row[i] *= inverse }
+        Tensors.softmax(UnsafeMutableBufferPointer(start: row, count: count))
     }
 
     /// `gate[i] = silu(gate[i]) · up[i]` over `count` elements.
     static func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
-            let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
-        }
+        Tensors.swiGLU(gate: UnsafeMutableBufferPointer(start: gate, count: count), up: UnsafeBufferPointer(start: up, count: count))
     }
 
     /// `target[i] += source[i]`.
@@ -90,9 +77,3 @@ enum Ops {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
