@@ -14,6 +14,8 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
     case tensorDataOutOfBounds(path: String, tensor: String, end: Int, fileSize: Int)
     case unsupportedDequantization(path: String, tensor: String, type: String)
     case missingTensor(path: String, tensor: String)
+    case invalidValue(path: String, key: String, reason: String)
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum GGUFError: Error, Equatable, CustomStringConvertible {
             "\(path): tensor '\(tensor)' data ends at byte \(end), past the end of the file (\(fileSize) bytes)"
         case let .unsupportedDequantization(path, tensor, type): "\(path): tensor '\(tensor)' has type \(type), which QuantKit cannot dequantize yet"
         case let .missingTensor(path, tensor): "\(path): no tensor named '\(tensor)'"
+        case let .invalidValue(path, key, reason): "\(path): '\(key)': \(reason)"
+        case let .cannotWrite(path, reason): "\(path): cannot write: \(reason)"
         }
     }
 }

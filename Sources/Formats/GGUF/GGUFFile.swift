@@ -18,6 +18,9 @@ public struct GGUFTensorInfo: Sendable, Equatable {
 /// A memory-mapped GGUF v2/v3 file (gguf.md): header, metadata, tensor infos, then aligned tensor
 /// data. Everything is validated at open; tensors are read on demand.
 public final class GGUFFile: Sendable {
+    /// The alignment when `general.alignment` is absent (gguf.md).
+    public static let defaultAlignment = 32
+
     public let url: URL
     public let version: UInt32
     public let alignment: Int
@@ -53,7 +56,7 @@ public final class GGUFFile: Sendable {
             guard metadata.updateValue(value, forKey: key) == nil else { throw .duplicateKey(path: path, key: key) }
             keys.append(key)
         }
-        var alignment = 32
+        var alignment = Self.defaultAlignment
         if let raw = metadata["general.alignment"] {
             guard case let .uint32(value) = raw, value > 0, value % 8 == 0 else {
                 throw .invalidAlignment(path: path, value: "\(raw)")

@@ -35,6 +35,27 @@ public enum GGUFValue: Sendable, Equatable {
     public var intArray: [Int]? { arrayValue?.compactMap(\.intValue) }
 }
 
+extension GGUFValue {
+    /// The value's GGUF type id (gguf.md), as the writer stores it.
+    public var typeID: UInt32 {
+        switch self {
+        case .uint8: 0
+        case .int8: 1
+        case .uint16: 2
+        case .int16: 3
+        case .uint32: 4
+        case .int32: 5
+        case .float32: 6
+        case .bool: 7
+        case .string: 8
+        case .array: 9
+        case .uint64: 10
+        case .int64: 11
+        case .float64: 12
+        }
+    }
+}
+
 /// GGUF metadata value type ids (gguf.md).
 enum GGUFValueType: UInt32 {
     case uint8 = 0, int8, uint16, int16, uint32, int32, float32, bool, string, array, uint64, int64, float64
