@@ -15,4 +15,4 @@ bin="$(swift build -c release --show-bin-path)/quantkit"
 model="$QUANTKIT_MODELS/SmolLM2-135M-Instruct.Q4_1.gguf"
 "$bin" inspect "$model"
 "$bin" eval --model "$model" --data Data/wiki_eval.txt --seq-len 512 --max-windows 16
-"$bin" generate --model "$model" --chat --prompt "What is the capital of France?" --max-tokens 48
+"$bin" generate --model "$model" --prompt "The capital of France is" --max-tokens 32
