@@ -2,7 +2,7 @@ import Testing
 import Tensors
 
 struct MatmulTests {
-    static let shapes = [(1, 1, 1), (3, 17, 33), (17, 3, 65), (33, 65, 17), (65, 33, 3)]
+    static let shapes = [(1, 1, 1), (1, 33, 17), (1, 129, 1000), (3, 17, 33), (17, 3, 65), (33, 65, 17), (65, 33, 3)]
 
     @Test(arguments: shapes, [false, true])
     func blasMatchesReference(shape: (Int, Int, Int), transposeB: Bool) {
