@@ -49,7 +49,8 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors"], swiftSettings: nativeSwift),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: nativeSwift),
+        .testTarget(
+            name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(
             name: "FormatsTests", dependencies: ["Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),

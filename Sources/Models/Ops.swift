@@ -49,12 +49,12 @@ enum Ops {
 
     /// `target[i] += source[i]`.
     static func add(_ source: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { target[i] += source[i] }
+        addInPlace(source, into: target, count: count)
     }
 
     /// `row[i] += bias[i]` for each of `rows` rows.
     static func addBias(_ bias: UnsafePointer<Float>, to rows: UnsafeMutablePointer<Float>, rowCount: Int, width: Int) {
-        for r in 0..<rowCount { for i in 0..<width { rows[r * width + i] += bias[i] } }
+        Tensors.addBias(bias, to: rows, rowCount: rowCount, width: width)
     }
 
     /// HF rotate-half RoPE on `[tokens, heads, headDimension]` in place; `cosine`/`sine` are
@@ -63,17 +63,6 @@ enum Ops {
         _ values: UnsafeMutablePointer<Float>, tokens: Int, heads: Int, headDimension: Int,
         cosine: UnsafePointer<Float>, sine: UnsafePointer<Float>
     ) {
-        let half = headDimension / 2
-        for t in 0..<tokens {
-            for h in 0..<heads {
-                let base = values + (t * heads + h) * headDimension
-                for i in 0..<half {
-                    let x1 = base[i], x2 = base[i + half]
-                    let c = cosine[t * half + i], s = sine[t * half + i]
-                    base[i] = x1 * c - x2 * s
-                    base[i + half] = x2 * c + x1 * s
-                }
-            }
-        }
+        applyRotaryEmbedding(values, tokens: tokens, heads: heads, headDimension: headDimension, cosine: cosine, sine: sine)
     }
 }
