@@ -22,9 +22,13 @@ enum PreTokenizerStep: Sendable {
     case individualDigits
     /// HF `ByteLevel`: optional leading space, then bytes mapped to GPT-2's printable alphabet.
     case byteLevel(addPrefixSpace: Bool)
-    /// HF `Metaspace`: spaces become `replacement`, optionally prepended, and pieces split before it.
-    case metaspace(replacement: String, prependFirst: Bool, split: Bool)
+    /// HF `Metaspace`: spaces become `replacement`, prepended per `prepend`, pieces split before it.
+    case metaspace(replacement: String, prepend: MetaspacePrepend, split: Bool)
 }
+
+/// HF Metaspace `prepend_scheme`: "always" prepends to every piece (each text between added
+/// tokens included), "first" only to the piece at the start of the text, "never" to none.
+enum MetaspacePrepend: String, Sendable { case always, first, never }
 
 enum DecoderStep: Sendable {
     case byteLevel

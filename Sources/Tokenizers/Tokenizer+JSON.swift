@@ -117,8 +117,12 @@ extension Tokenizer {
                 if (step["individual_digits"] as? Bool) ?? false { result.append(.individualDigits) }
             case "Metaspace":
                 let scheme = step["prepend_scheme"] as? String ?? ((step["add_prefix_space"] as? Bool ?? true) ? "always" : "never")
+                guard let prepend = MetaspacePrepend(rawValue: scheme) else {
+                    throw .unsupported(path: path, field: "pre_tokenizer.Metaspace.prepend_scheme", value: scheme,
+                                       supported: ["always", "first", "never"])
+                }
                 result.append(.metaspace(replacement: step["replacement"] as? String ?? "\u{2581}",
-                                         prependFirst: scheme != "never", split: (step["split"] as? Bool) ?? true))
+                                         prepend: prepend, split: (step["split"] as? Bool) ?? true))
             default:
                 throw .unsupported(path: path, field: "pre_tokenizer.type", value: type,
                                    supported: ["Sequence", "ByteLevel", "Split", "Digits", "Metaspace"])

@@ -70,10 +70,11 @@ public struct Tokenizer: Sendable {
                     let text = addPrefixSpace && index == 0 && !piece.hasPrefix(" ") ? " " + piece : piece
                     return ByteLevel.encode(text.utf8)
                 }
-            case let .metaspace(replacement, prependFirst, split):
-                pieces = pieces.flatMap { piece -> [String] in
+            case let .metaspace(replacement, prepend, split):
+                pieces = pieces.enumerated().flatMap { index, piece -> [String] in
                     var text = piece.replacingOccurrences(of: " ", with: replacement)
-                    if prependFirst && isFirst && !text.hasPrefix(replacement) { text = replacement + text }
+                    let prepends = prepend == .always || (prepend == .first && isFirst && index == 0)
+                    if prepends && !text.hasPrefix(replacement) { text = replacement + text }
                     guard split else { return [text] }
                     var parts: [String] = []
                     var current = ""
