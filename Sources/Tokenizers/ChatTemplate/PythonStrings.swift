@@ -168,3 +168,67 @@ enum PythonStrings {
         return found
     }
 }
+
+/// Python's `str.isspace` / regex `\s` for str patterns.
+func isPythonWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+    switch scalar.value {
+    case 0x09...0x0D, 0x1C...0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+        return true
+    default:
+        return false
+    }
+}
+
+/// Jinja decodes string literals with Python's `unicode-escape` codec: `\n`, `\t`, `\xhh`,
+/// `\uXXXX`, octal, ... are decoded, and an unknown escape keeps its backslash.
+func decodePythonEscapes(_ scalars: [Unicode.Scalar]) -> String {
+    var result = String.UnicodeScalarView()
+    var index = 0
+    func hex(_ count: Int) -> Unicode.Scalar? {
+        guard index + count < scalars.count + 0, index + 1 + count <= scalars.count else { return nil }
+        let text = String(String.UnicodeScalarView(scalars[(index + 1)..<(index + 1 + count)]))
+        guard text.count == count, let value = UInt32(text, radix: 16) else { return nil }
+        return Unicode.Scalar(value)
+    }
+    while index < scalars.count {
+        let scalar = scalars[index]
+        guard scalar == "\\", index + 1 < scalars.count else {
+            result.append(scalar)
+            index += 1
+            continue
+        }
+        index += 1
+        let escape = scalars[index]
+        switch escape {
+        case "\n": index += 1
+        case "\\", "'", "\"": result.append(escape); index += 1
+        case "a": result.append("\u{07}"); index += 1
+        case "b": result.append("\u{08}"); index += 1
+        case "f": result.append("\u{0C}"); index += 1
+        case "n": result.append("\n"); index += 1
+        case "r": result.append("\r"); index += 1
+        case "t": result.append("\t"); index += 1
+        case "v": result.append("\u{0B}"); index += 1
+        case "x", "u", "U":
+            let width = escape == "x" ? 2 : escape == "u" ? 4 : 8
+            if let decoded = hex(width) {
+                result.append(decoded)
+                index += 1 + width
+            } else {
+                result.append("\\")
+            }
+        case "0"..."7":
+            var value: UInt32 = 0
+            var length = 0
+            while length < 3, index < scalars.count, ("0"..."7").contains(scalars[index]) {
+                value = value * 8 + (scalars[index].value - 48)
+                index += 1
+                length += 1
+            }
+            result.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+        default:
+            result.append("\\")
+        }
+    }
+    return String(result)
+}

@@ -200,7 +200,9 @@ extension TemplateInterpreter {
         }
         var keyed: [(key: RuntimeValue, item: RuntimeValue)] = []
         for item in items { keyed.append((try key(item), item)) }
-        // Insertion sort keeps Python's stable order and lets comparison errors propagate.
+        // Insertion sort is stable in both directions, as Python's sorted(reverse=...) is,
+        // and lets comparison errors propagate.
+        let reverse = keywords["reverse"]?.isTruthy ?? positional.first?.isTruthy ?? false
         var sorted: [(key: RuntimeValue, item: RuntimeValue)] = []
         for entry in keyed {
             var position = sorted.count
@@ -208,13 +210,11 @@ extension TemplateInterpreter {
                 guard let order = try ordering(sorted[position - 1].key, entry.key) else {
                     throw renderingError("'<' not supported between these sort keys", at: location)
                 }
-                if order <= 0 { break }
+                if reverse ? order >= 0 : order <= 0 { break }
                 position -= 1
             }
             sorted.insert(entry, at: position)
         }
-        let reverse = keywords["reverse"]?.isTruthy ?? positional.first?.isTruthy ?? false
-        let ordered = sorted.map(\.item)
-        return .array(reverse ? ordered.reversed() : ordered)
+        return .array(sorted.map(\.item))
     }
 }
