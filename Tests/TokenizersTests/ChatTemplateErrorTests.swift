@@ -123,3 +123,27 @@ struct ChatTemplateErrorTests {
             == "chat template failed at 2:4: 'x' is undefined")
     }
 }
+
+/// Hostile templates fail cleanly instead of exhausting the stack, memory or time.
+struct ChatTemplateLimitTests {
+    @Test func deepNestingIsASyntaxError() {
+        let parentheses = "{{ " + String(repeating: "(", count: 5000) + "1" + String(repeating: ")", count: 5000) + " }}"
+        guard case .syntax(let message, 1, _)? = ChatTemplateErrorTests.parseError(parentheses) else {
+            Issue.record("expected a syntax error")
+            return
+        }
+        #expect(message == "nested more than 200 levels deep")
+        let chain = "{{ " + Array(repeating: "1", count: 5000).joined(separator: " + ") + " }}"
+        #expect(ChatTemplateErrorTests.parseError(chain) != nil)
+        let blocks = String(repeating: "{% if true %}", count: 5000) + String(repeating: "{% endif %}", count: 5000)
+        #expect(ChatTemplateErrorTests.parseError(blocks) != nil)
+    }
+
+    @Test func hugeRepetitionAndRangeAreRefused() {
+        #expect(ChatTemplateErrorTests.renderError("{{ 'ab' * 100000000 }}") == .rendering(
+            message: "repetition result too large (more than 10000000 items)", line: 1, column: 9))
+        #expect(ChatTemplateErrorTests.renderError("{{ range(1000000) | length }}") == .rendering(
+            message: "range too big, maximum size for range is 100000", line: 1, column: 9))
+        #expect(ChatTemplateErrorTests.renderError("{{ 1 ** 4000000000000 }}") == nil)
+    }
+}

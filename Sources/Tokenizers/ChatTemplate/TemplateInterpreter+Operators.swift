@@ -18,6 +18,14 @@ extension TemplateInterpreter {
             "unsupported operand type(s) for \(symbol): '\(left.typeName)' and '\(right.typeName)'", at: location)
     }
 
+    /// Repetition is capped so a template cannot ask for gigabytes (Jinja's sandbox caps ranges likewise).
+    private func checkRepetition(_ length: Int, _ count: Int, at location: SourceLocation) throws(ChatTemplateError) {
+        let total = length.multipliedReportingOverflow(by: max(count, 0))
+        guard !total.overflow, total.partialValue <= 10_000_000 else {
+            throw renderingError("repetition result too large (more than 10000000 items)", at: location)
+        }
+    }
+
     func unary(_ symbol: String, _ operand: RuntimeValue, at location: SourceLocation) throws(ChatTemplateError) -> RuntimeValue {
         if case let .undefined(reason) = operand { throw renderingError(reason, at: location) }
         switch operand {
@@ -36,8 +44,10 @@ extension TemplateInterpreter {
         case let ("+", .string(a), .string(b)): return .string(a + b)
         case let ("+", .array(a), .array(b)): return .array(a + b)
         case let ("*", .string(text), .int(count)), let ("*", .int(count), .string(text)):
+            try checkRepetition(text.unicodeScalars.count, count, at: location)
             return .string(String(repeating: text, count: max(count, 0)))
         case let ("*", .array(items), .int(count)), let ("*", .int(count), .array(items)):
+            try checkRepetition(items.count, count, at: location)
             return .array(Array([[RuntimeValue]](repeating: items, count: max(count, 0)).joined()))
         case ("%", .string, _):
             throw ChatTemplateError.unsupported(
@@ -96,11 +106,22 @@ extension TemplateInterpreter {
             return .int(symbol == "//" ? quotient : remainder)
         case "**":
             if b < 0 { return .double(pow(Double(a), Double(b))) }
+            // Square-and-multiply: a huge exponent on 0, 1 or -1 must not loop for ages.
             var result = 1
-            for _ in 0..<b {
-                let next = result.multipliedReportingOverflow(by: a)
-                guard !next.overflow else { throw renderingError("integer overflow in '**'", at: location) }
-                result = next.partialValue
+            var base = a
+            var exponent = b
+            while exponent > 0 {
+                if exponent & 1 == 1 {
+                    let next = result.multipliedReportingOverflow(by: base)
+                    guard !next.overflow else { throw renderingError("integer overflow in '**'", at: location) }
+                    result = next.partialValue
+                }
+                exponent >>= 1
+                if exponent > 0 {
+                    let squared = base.multipliedReportingOverflow(by: base)
+                    guard !squared.overflow else { throw renderingError("integer overflow in '**'", at: location) }
+                    base = squared.partialValue
+                }
             }
             return .int(result)
         default:

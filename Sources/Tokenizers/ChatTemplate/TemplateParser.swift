@@ -4,6 +4,9 @@
 struct TemplateParser {
     private var tokens: [TemplateToken]
     private var index = 0
+    /// Nesting of blocks and expressions; bounded so hostile input cannot overflow the stack.
+    private var depth = 0
+    static let maximumDepth = 200
 
     /// Jinja statements this interpreter deliberately leaves out.
     static let unsupportedTags: Set<String> = [
@@ -112,6 +115,8 @@ struct TemplateParser {
     }
 
     private mutating func parseStatement(tag: String, at location: SourceLocation) throws(ChatTemplateError) -> Statement {
+        try enterNesting(at: location)
+        defer { leaveNesting() }
         if TemplateParser.unsupportedTags.contains(tag) {
             throw .unsupported(
                 construct: "tag '\(tag)'", line: location.line, column: location.column,
@@ -254,7 +259,19 @@ struct TemplateParser {
         return .tuple(items, location)
     }
 
+    /// Counts one level of nesting for the duration of the caller.
+    mutating func enterNesting(at location: SourceLocation) throws(ChatTemplateError) {
+        depth += 1
+        if depth > TemplateParser.maximumDepth {
+            throw syntaxError("nested more than \(TemplateParser.maximumDepth) levels deep", at: location)
+        }
+    }
+
+    mutating func leaveNesting() { depth -= 1 }
+
     mutating func parseExpression() throws(ChatTemplateError) -> Expression {
+        try enterNesting(at: current.location)
+        defer { leaveNesting() }
         var expression = try parseOr()
         while current.isName("if") {
             let location = current.location
@@ -272,8 +289,13 @@ struct TemplateParser {
 
     private mutating func parseOr() throws(ChatTemplateError) -> Expression {
         var left = try parseAnd()
+        var levels = 0
+        defer { depth -= levels }
         while current.isName("or") {
             let location = advance().location
+            // A left-deep chain is evaluated recursively, so each link counts as nesting.
+            try enterNesting(at: location)
+            levels += 1
             left = .or(left, try parseAnd(), location)
         }
         return left
@@ -281,8 +303,12 @@ struct TemplateParser {
 
     private mutating func parseAnd() throws(ChatTemplateError) -> Expression {
         var left = try parseNot()
+        var levels = 0
+        defer { depth -= levels }
         while current.isName("and") {
             let location = advance().location
+            try enterNesting(at: location)
+            levels += 1
             left = .and(left, try parseNot(), location)
         }
         return left
@@ -291,6 +317,8 @@ struct TemplateParser {
     private mutating func parseNot() throws(ChatTemplateError) -> Expression {
         if current.isName("not") {
             let location = advance().location
+            try enterNesting(at: location)
+            defer { leaveNesting() }
             return .not(try parseNot(), location)
         }
         return try parseCompare()
@@ -322,8 +350,12 @@ struct TemplateParser {
         _ symbols: [String], next: (inout TemplateParser) throws(ChatTemplateError) -> Expression
     ) throws(ChatTemplateError) -> Expression {
         var left = try next(&self)
+        var levels = 0
+        defer { depth -= levels }
         while case let .symbol(symbol) = current.kind, symbols.contains(symbol) {
             let location = advance().location
+            try enterNesting(at: location)
+            levels += 1
             left = .binary(symbol, left, try next(&self), location)
         }
         return left
@@ -349,6 +381,8 @@ struct TemplateParser {
         var node: Expression
         if current.isSymbol("-") || current.isSymbol("+") {
             let token = advance()
+            try enterNesting(at: token.location)
+            defer { leaveNesting() }
             guard case let .symbol(symbol) = token.kind else { fatalError("checked above") }
             node = .unary(symbol, try parseUnary(withFilter: false), token.location)
         } else {
