@@ -55,23 +55,17 @@ struct BandwidthBench: ParsableCommand {
         defer { buffer.deallocate() }
         buffer.initialize(repeating: SIMD16(repeating: 1))
         let chunk = (count + threads - 1) / threads
-        let base = SendableAddress(buffer.baseAddress!)
+        let base = SendableMutablePointer(buffer.baseAddress!)
         let seconds = medianSeconds(repeats: repeats) {
             DispatchQueue.concurrentPerform(iterations: threads) { part in
                 var sum = SIMD16<Float>.zero
                 let start = part * chunk, end = min(count, start + chunk)
                 var i = start
-                while i < end { sum += base.pointer[i]; i += 1 }
+                while i < end { sum += base[i]; i += 1 }
                 if sum[0] == -1 { print("") }  // keeps the loop from being optimized away
             }
         }
         try emit(Result(median_seconds: seconds, repeats: repeats,
                         detail: ["gigabytes_per_second": Double(count * 64) / 1e9 / seconds]))
     }
-}
-
-/// A raw pointer that may cross into `concurrentPerform` (each worker reads its own range).
-struct SendableAddress: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<SIMD16<Float>>
-    init(_ pointer: UnsafeMutablePointer<SIMD16<Float>>) { self.pointer = pointer }
 }

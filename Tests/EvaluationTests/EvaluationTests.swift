@@ -8,10 +8,9 @@ struct EvaluationTests {
     /// A model whose logits ignore the input (all-zero weights but the head): every position gets
     /// the same distribution, so its perplexity is exp(mean NLL) computable by hand from softmax.
     @Test func perplexityOfAConstantDistributionIsExact() throws {
-        var c = LlamaConfiguration(modelType: "llama", hiddenSize: 4, intermediateSize: 4, layerCount: 1, headCount: 1,
+        let c = LlamaConfiguration(modelType: "llama", hiddenSize: 4, intermediateSize: 4, layerCount: 1, headCount: 1,
                                    keyValueHeadCount: 1, headDimension: 4, vocabularySize: 3, maxPositions: 16,
                                    rmsNormEpsilon: 1e-6, rope: RoPEScaling(theta: 10000), tiedEmbeddings: false)
-        c.layerCount = 1
         var weights: [String: Tensor] = [:]
         let p = "model.layers.0."
         for name in ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
