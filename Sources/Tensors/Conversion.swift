@@ -37,7 +37,8 @@ public func convertToFloat32(source: UnsafeRawBufferPointer, dtype: DType, desti
 let float8E4M3Table: [Float] = (0...255).map { Float8E4M3(bitPattern: UInt8($0)).floatValue }
 let float8E5M2Table: [Float] = (0...255).map { Float8E5M2(bitPattern: UInt8($0)).floatValue }
 
-/// Converts float32 to `dtype` (F32, F16 with IEEE round-to-nearest-even, BF16 as torch rounds it).
+/// Converts float32 to `dtype` (F32, F16 with IEEE round-to-nearest-even, BF16 and FP8 as torch's
+/// casts round them: ties to even, E4M3FN saturating at ±448, E5M2 overflowing to infinity).
 public func convertFromFloat32(source: UnsafeBufferPointer<Float>, dtype: DType, destination: UnsafeMutableRawBufferPointer) {
     let count = source.count
     precondition(destination.count >= count * dtype.byteSize, "destination too small")
@@ -55,6 +56,10 @@ public func convertFromFloat32(source: UnsafeBufferPointer<Float>, dtype: DType,
         while i < count { output.storeBytes(of: Float16(input[i]), toByteOffset: 2 * i, as: Float16.self); i += 1 }
     case .bfloat16:
         for i in 0..<count { output.storeBytes(of: BFloat16(input[i]).bitPattern, toByteOffset: 2 * i, as: UInt16.self) }
+    case .float8E4M3, .float8E5M2:
+        let format: MinifloatFormat = dtype == .float8E4M3 ? .e4m3fn : .e5m2
+        format.encode(source, into: UnsafeMutableBufferPointer(start: output.assumingMemoryBound(to: UInt8.self), count: count),
+                      saturate: false)
     default:
         preconditionFailure("convertFromFloat32 does not produce \(dtype)")
     }

@@ -8,6 +8,7 @@ struct ConversionTests {
     struct Fixture: Decodable {
         let float32_bits: [Int64], float16_bits: [Int64], bfloat16_bits: [Int64]
         let e4m3_decoded_bits: [Int64], e5m2_decoded_bits: [Int64]
+        let e4m3_bits: [Int64], e5m2_bits: [Int64]
     }
 
     static let fixture = try! JSONDecoder().decode(
@@ -68,5 +69,57 @@ struct ConversionTests {
         let encoded = fromFloat32(halves, .float16)
         let bytes = encoded.withUnsafeBytes { Array($0) }
         #expect(toFloat32(bytes, .float16, count: count) == halves)
+    }
+
+    @Test(arguments: [DType.float8E4M3, .float8E5M2])
+    func fp8EncodingMatchesTorch(dtype: DType) {
+        let expected = (dtype == .float8E4M3 ? Self.fixture.e4m3_bits : Self.fixture.e5m2_bits).map { UInt8(truncatingIfNeeded: $0) }
+        var actual = [UInt8](repeating: 0, count: Self.values.count)
+        Self.values.withUnsafeBufferPointer { source in actual.withUnsafeMutableBytes { convertFromFloat32(source: source, dtype: dtype, destination: $0) } }
+        let mismatches = zip(actual, expected).enumerated().filter { $1.0 != $1.1 }
+            .map { "\(Self.values[$0]): got \(String($1.0, radix: 16)), torch \(String($1.1, radix: 16))" }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(6))")
+    }
+}
+
+/// The minifloat element formats: every code decodes and re-encodes to itself, and the SIMD
+/// encoder equals the scalar reference over lengths that hit the tails.
+struct MinifloatTests {
+    static let formats: [MinifloatFormat] = [.e4m3fn, .e5m2, .e3m2, .e2m3, .e2m1]
+
+    @Test(arguments: formats)
+    func everyCodeRoundTrips(format: MinifloatFormat) {
+        for code in 0..<(1 << format.bitWidth) {
+            let value = format.decode(UInt8(code))
+            if value.isNaN || value.isInfinite { continue }
+            #expect(format.encode(value, saturate: true) == UInt8(code), "code \(code) value \(value)")
+        }
+        #expect(format.decode(format.encode(format.maxNormal * 3, saturate: true)) == format.maxNormal)
+        #expect(format.decode(format.encode(-format.maxNormal * 3, saturate: true)) == -format.maxNormal)
+    }
+
+    @Test func e2m1HasTheSpecMagnitudes() {
+        #expect((0..<8).map { MinifloatFormat.e2m1.decode(UInt8($0)) } == [0, 0.5, 1, 1.5, 2, 3, 4, 6])
+        #expect(MinifloatFormat.e2m1.encode(2.5, saturate: true) == 4)   // tie 2 | 3 → even code (2.0)
+        #expect(MinifloatFormat.e2m1.encode(5, saturate: true) == 6)     // tie 4 | 6 → even code (4.0)
+        #expect(MinifloatFormat.e2m1.encode(0.25, saturate: true) == 0)  // tie 0 | 0.5 → 0
+    }
+
+    @Test(arguments: formats, [1, 3, 7, 17, 33, 129, 1000])
+    func simdEncodingEqualsReference(format: MinifloatFormat, count: Int) {
+        var random = UInt64(count)
+        let values: [Float] = (0..<count).map { i in
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let unit = Float(random >> 40) / Float(1 << 24)
+            let special: [Float] = [0, -0.0, .nan, .infinity, -.infinity, format.maxNormal, format.maxNormal * 1.01, 1e-30]
+            if i % 11 == 5 { return special[(i / 11) % special.count] }
+            return (unit * 2 - 1) * format.maxNormal * Float(1 << (i % 4)) / 4
+        }
+        for saturate in [true, false] {
+            var fast = [UInt8](repeating: 0, count: count)
+            values.withUnsafeBufferPointer { source in fast.withUnsafeMutableBufferPointer { format.encode(source, into: $0, saturate: saturate) } }
+            let reference = values.map { format.encode($0, saturate: saturate) }
+            #expect(fast == reference, "saturate \(saturate)")
+        }
     }
 }
