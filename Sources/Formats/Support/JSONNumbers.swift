@@ -8,3 +8,15 @@ func jsonInteger(_ value: Any) -> Int? {
     guard type != "c", type != "d", type != "f" else { return nil }
     return number.intValue
 }
+
+/// A boolean from a `JSONSerialization` value (`true`/`false` only, not 0 or 1).
+func jsonBool(_ value: Any) -> Bool? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { return nil }
+    return number.boolValue
+}
+
+/// A number from a `JSONSerialization` value, rejecting booleans.
+func jsonDouble(_ value: Any) -> Double? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+    return number.doubleValue
+}

@@ -22,7 +22,9 @@ public enum ModelLoader {
             let configuration = try LlamaConfiguration(hf, source: configurationURL.path)
             let model = try LlamaModel(configuration: configuration, weights: SafetensorsCheckpoint(directory: url))
             let tokenizer = try loadTokenizer(path)
-            var stops = Set(generationStopIds(url.appendingPathComponent("generation_config.json")) ?? hf.eosTokenIds)
+            let generationURL = url.appendingPathComponent("generation_config.json")
+            let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try GenerationConfiguration(url: generationURL) : nil
+            var stops = Set(generation.map(\.eosTokenIds).flatMap { $0.isEmpty ? nil : $0 } ?? hf.eosTokenIds)
             if let eos = tokenizer.eosTokenId { stops.insert(eos) }
             return LoadedModel(model: model, tokenizer: tokenizer, stopTokenIds: stops, source: url)
         }
@@ -54,13 +56,5 @@ public enum ModelLoader {
             throw ModelError.invalidConfiguration(key: "--model", reason: "is neither an HF model directory nor a .gguf file", source: url.path)
         }
         return directory.boolValue
-    }
-
-    /// `eos_token_id` of generation_config.json (an int or a list), if the file exists.
-    static func generationStopIds(_ url: URL) -> [Int]? {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { return nil }
-        if let single = object["eos_token_id"] as? Int { return [single] }
-        return object["eos_token_id"] as? [Int]
     }
 }
