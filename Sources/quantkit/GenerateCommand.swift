@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import Tokenizers
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,8 @@ struct GenerateCommand: ParsableCommand {
 
     @Option(name: .long, help: "HF model directory or .gguf file.") var model: String
     @Option(name: .long, help: "The prompt text.") var prompt: String
+    @Flag(name: .long, help: "Wrap the prompt as a user message in the model's chat template.") var chat = false
+    @Option(name: .long, help: "With --chat: a system message placed before the prompt.") var system: String?
     @Option(name: [.customLong("max-tokens")], help: "New tokens at most.") var maxTokens = 128
     @Option(name: .long, help: "0 is greedy.") var temperature: Float = 0
     @Option(name: [.customLong("top-p")], help: "Nucleus sampling threshold.") var topP: Float?
@@ -21,11 +24,19 @@ struct GenerateCommand: ParsableCommand {
         guard temperature >= 0 else { throw ValidationError("--temperature must be ≥ 0, got \(temperature)") }
         if let topP, !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+        if system != nil && !chat { throw ValidationError("--system needs --chat") }
     }
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        let ids = loaded.tokenizer.encode(prompt)
+        let ids: [Int]
+        if chat {
+            var messages = [ChatMessage(role: "user", content: prompt)]
+            if let system { messages.insert(ChatMessage(role: "system", content: system), at: 0) }
+            ids = try loaded.tokenizer.encodeChat(messages)
+        } else {
+            ids = loaded.tokenizer.encode(prompt)
+        }
         guard ids.count < loaded.model.configuration.maxPositions else {
             throw ValidationError("the prompt is \(ids.count) tokens; the model's context is \(loaded.model.configuration.maxPositions)")
         }
