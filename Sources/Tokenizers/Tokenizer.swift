@@ -94,7 +94,9 @@ public struct Tokenizer: Sendable {
         var parts: [String] = []
         var current = String.UnicodeScalarView()
         for scalar in piece.unicodeScalars {
-            if scalar.properties.numericType == .decimal {
+            // Any number category (Nd, Nl, No: "⅓", "Ⅻ"), as Rust's `char::is_numeric` in HF's Digits
+            // and `\p{N}` in llama.cpp's smollm regex; not Swift's numericType, which also covers CJK numerals.
+            if [.decimalNumber, .letterNumber, .otherNumber].contains(scalar.properties.generalCategory) {
                 if !current.isEmpty { parts.append(String(current)); current = .init() }
                 parts.append(String(scalar))
             } else {
