@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quantkit", targets: ["quantkit"]),
-        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers", "Models", "Evaluation"]),
+        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers", "Models", "Evaluation", "Exporters"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,10 +31,12 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: nativeSwift),
         .target(name: "Models", dependencies: ["Tensors", "Formats", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Exporters", dependencies: ["Models", "Formats", "Tokenizers", "Tensors"], swiftSettings: nativeSwift),
+        .target(name: "TestSupport", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
         .executableTarget(
             name: "quantkit",
             dependencies: [
-                "Tensors", "Formats", "Tokenizers", "Models", "Evaluation",
+                "Tensors", "Formats", "Tokenizers", "Models", "Evaluation", "Exporters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeSwift
@@ -46,9 +48,11 @@ let package = Package(
             swiftSettings: nativeSwift
         ),
         .testTarget(
-            name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors"],
+            name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors"], swiftSettings: nativeSwift),
+        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Models", "Formats", "Tokenizers", "Tensors", "TestSupport"],
+                    swiftSettings: nativeSwift),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "TestSupport"], swiftSettings: nativeSwift),
         .testTarget(
             name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(

@@ -1,16 +1,17 @@
-@testable import Models
+import Models
 import Tensors
 
-/// A seeded random-weight Llama-family model built in code, for property tests that need no files.
-enum TinyModelFactory {
-    static func configuration(tied: Bool = false, kvHeads: Int = 2, qkvBias: Bool = false) -> LlamaConfiguration {
+/// A seeded random-weight Llama-family model built in code, for tests that need no files (shared by
+/// every test target through TestSupport).
+public enum TinyModelFactory {
+    public static func configuration(tied: Bool = false, kvHeads: Int = 2, qkvBias: Bool = false) -> LlamaConfiguration {
         LlamaConfiguration(modelType: "llama", hiddenSize: 16, intermediateSize: 24, layerCount: 2, headCount: 4,
                            keyValueHeadCount: kvHeads, headDimension: 4, vocabularySize: 20, maxPositions: 32,
                            rmsNormEpsilon: 1e-5, rope: RoPEScaling(theta: 10000), tiedEmbeddings: tied, qkvBias: qkvBias)
     }
 
     /// Every tensor the configuration needs, under HF names, with values from a fixed seed.
-    static func weights(for c: LlamaConfiguration, seed: UInt64 = 7) -> [String: Tensor] {
+    public static func weights(for c: LlamaConfiguration, seed: UInt64 = 7) -> [String: Tensor] {
         var random = SplitMix64(seed: seed)
         func tensor(_ shape: [Int], around center: Float = 0, spread: Float = 0.4) -> Tensor {
             let values = (0..<shape.reduce(1, *)).map { _ in center + spread * Float(random.nextUnit() * 2 - 1) }
@@ -41,7 +42,7 @@ enum TinyModelFactory {
         return weights
     }
 
-    static func model(tied: Bool = false, kvHeads: Int = 2, qkvBias: Bool = false) throws -> LlamaModel {
+    public static func model(tied: Bool = false, kvHeads: Int = 2, qkvBias: Bool = false) throws -> LlamaModel {
         let c = configuration(tied: tied, kvHeads: kvHeads, qkvBias: qkvBias)
         return try LlamaModel(configuration: c, weights: DictionaryWeightSource(weights(for: c)))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Evaluation
 @testable import Models
 import Tensors
@@ -37,36 +38,11 @@ struct EvaluationTests {
     }
 
     @Test func divergenceOfAModelFromItselfIsZero() throws {
-        let model = try TinyModelFactoryForEvaluation.model()
+        let model = try TinyModelFactory.model(tied: true)
         let tokens = [1, 4, 9, 16, 3, 8, 13, 2, 7, 11]
         let result = try Divergence.evaluate(model: model, reference: model, tokens: tokens, sequenceLength: 5)
         #expect(abs(result.meanKLDivergence) < 1e-9)
         #expect(result.topOneAgreement == 1)
         #expect(abs(result.perplexity - result.referencePerplexity) < 1e-9)
-    }
-}
-
-/// A small random model for evaluation tests (ModelsTests has its own factory; test targets cannot share code).
-enum TinyModelFactoryForEvaluation {
-    static func model() throws -> LlamaModel {
-        let c = LlamaConfiguration(modelType: "llama", hiddenSize: 8, intermediateSize: 8, layerCount: 1, headCount: 2,
-                                   keyValueHeadCount: 1, headDimension: 4, vocabularySize: 20, maxPositions: 16,
-                                   rmsNormEpsilon: 1e-5, rope: RoPEScaling(theta: 10000), tiedEmbeddings: true)
-        var state: UInt64 = 99
-        func tensor(_ shape: [Int]) -> Tensor {
-            Tensor(shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float(Int64(bitPattern: state >> 1) % 1000) / 1500
-            })
-        }
-        let p = "model.layers.0."
-        var w: [String: Tensor] = ["model.embed_tokens.weight": tensor([20, 8]), "model.norm.weight": tensor([8])]
-        for (name, shape) in [("self_attn.q_proj", [8, 8]), ("self_attn.k_proj", [4, 8]), ("self_attn.v_proj", [4, 8]),
-                              ("self_attn.o_proj", [8, 8]), ("mlp.gate_proj", [8, 8]), ("mlp.up_proj", [8, 8]), ("mlp.down_proj", [8, 8])] {
-            w[p + name + ".weight"] = tensor(shape)
-        }
-        w[p + "input_layernorm.weight"] = tensor([8])
-        w[p + "post_attention_layernorm.weight"] = tensor([8])
-        return try LlamaModel(configuration: c, weights: DictionaryWeightSource(w))
     }
 }

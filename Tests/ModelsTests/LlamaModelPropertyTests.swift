@@ -1,5 +1,6 @@
 import Testing
 @testable import Models
+import TestSupport
 import Tensors
 
 /// Properties of the forward pass that hold whatever the weights: decoding token by token from the

@@ -47,6 +47,10 @@ public struct GGUFWeightSource: WeightSource {
     public var sourceDescription: String { file.url.path }
     public var tensorNames: [String] { names.keys.sorted() }
 
+    public func shape(of name: String) throws -> [Int]? {
+        names[name].flatMap { file.tensorInfo(named: $0)?.shape }
+    }
+
     public func tensor(named name: String) throws -> Tensor? {
         guard let ggufName = names[name] else { return nil }
         var tensor = try file.tensor(named: ggufName)

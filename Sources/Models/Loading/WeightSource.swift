@@ -9,6 +9,12 @@ public protocol WeightSource {
     var tensorNames: [String] { get }
     /// The tensor, or nil if absent. May be a zero-copy view of a mapped file.
     func tensor(named name: String) throws -> Tensor?
+    /// The tensor's shape without reading its data (exporters declare every tensor before writing).
+    func shape(of name: String) throws -> [Int]?
+}
+
+extension WeightSource {
+    public func shape(of name: String) throws -> [Int]? { try tensor(named: name)?.shape }
 }
 
 /// An in-memory source, for tests and for models built in code.
