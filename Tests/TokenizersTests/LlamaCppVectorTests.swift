@@ -36,3 +36,34 @@ struct LlamaCppVectorTests {
         }
     }
 }
+
+/// The tokenizer.json written for a GGUF vocabulary (what `quantkit convert` puts in an HF
+/// directory) must tokenize exactly as llama.cpp does on that GGUF.
+struct GGUFTokenizerJSONTests {
+    @Test(arguments: ["gpt-2", "llama-bpe", "qwen2", "llama-spm", "phi-3"])
+    func writtenTokenizerJSONMatchesLlamaCpp(vocabulary name: String) throws {
+        let file = try GGUFFile(url: LlamaCppVectorTests.directory.appendingPathComponent("ggml-vocab-\(name).gguf"))
+        let vocabulary = try file.vocabulary()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quantkit-tokjson-\(name)-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try JSONSerialization.data(withJSONObject: vocabulary.tokenizerJSON(source: name))
+            .write(to: directory.appendingPathComponent("tokenizer.json"))
+        try JSONSerialization.data(withJSONObject: vocabulary.tokenizerConfigJSON())
+            .write(to: directory.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try Tokenizer(directory: directory)
+        var failures: [String] = []
+        let cases = try LlamaCppVectorTests.cases(name)
+        for (input, expected) in cases {
+            let actual = tokenizer.encode(input, addSpecialTokens: false, parseSpecialTokens: false)
+            if actual != expected { failures.append("\(input.debugDescription): expected \(expected), got \(actual)") }
+        }
+        if !failures.isEmpty {
+            Issue.record("\(name): \(failures.count) of \(cases.count) differ:\n\(failures.prefix(4).joined(separator: "\n"))")
+        }
+        // BOS behaviour survives: llama.cpp adds BOS for SentencePiece vocabularies by default.
+        let withSpecial = tokenizer.encode("Hello", addSpecialTokens: true)
+        let reference = try Tokenizer(vocabulary: vocabulary, source: name).encode("Hello", addSpecialTokens: true)
+        #expect(withSpecial == reference)
+    }
+}
