@@ -27,7 +27,9 @@ public struct DivergenceResult: Codable, Sendable {
 public enum Divergence {
     /// Scores both models on the windows of `Perplexity.windows`; `progress(done, total)` after each.
     public static func evaluate(model: LlamaModel, reference: LlamaModel, tokens: [Int], sequenceLength: Int,
-                                maxWindows: Int? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws -> DivergenceResult {
+                                maxWindows: Int? = nil, source: String = "data",
+                                progress: (Int, Int) -> Void = { _, _ in }) throws -> DivergenceResult {
+        try EvaluationError.check(tokens: tokens.count, sequenceLength: sequenceLength, model: model, source: source)
         guard model.configuration.vocabularySize == reference.configuration.vocabularySize else {
             throw ModelError.invalidConfiguration(key: "vocab_size",
                 reason: "differs between the model (\(model.configuration.vocabularySize)) and the reference (\(reference.configuration.vocabularySize))",

@@ -38,8 +38,11 @@ public enum Perplexity {
     }
 
     /// Scores `tokens`; `progress(done, total, runningPerplexity)` is called after each window.
+    /// `source` names the data in errors (too few tokens for one window, a window beyond the context).
     public static func evaluate(model: LlamaModel, tokens: [Int], sequenceLength: Int, maxWindows: Int? = nil,
+                                source: String = "data",
                                 progress: (Int, Int, Double) -> Void = { _, _, _ in }) throws -> PerplexityResult {
+        try EvaluationError.check(tokens: tokens.count, sequenceLength: sequenceLength, model: model, source: source)
         let start = Date()
         let windows = windows(of: tokens, sequenceLength: sequenceLength, maxWindows: maxWindows)
         let cache = model.makeCache(capacity: sequenceLength)

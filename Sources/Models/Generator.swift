@@ -20,11 +20,11 @@ public struct Generator {
     public func generate(prompt: [Int], maxTokens: Int, sampler: Sampler,
                          onToken: (Int) throws -> Bool = { _ in true }) throws -> (tokens: [Int], finish: FinishReason) {
         guard !prompt.isEmpty else { throw ModelError.invalidConfiguration(key: "prompt", reason: "is empty", source: "generate") }
-        let capacity = min(prompt.count + maxTokens, model.configuration.maxPositions)
-        guard prompt.count < capacity || maxTokens == 0 else {
-            throw ModelError.contextTooLong(tokens: prompt.count + 1, maximum: model.configuration.maxPositions)
+        // A prompt that fills the context exactly still predicts one token (from its last position).
+        guard prompt.count <= model.configuration.maxPositions else {
+            throw ModelError.contextTooLong(tokens: prompt.count, maximum: model.configuration.maxPositions)
         }
-        let cache = model.makeCache(capacity: max(capacity, prompt.count))
+        let cache = model.makeCache(capacity: min(prompt.count + maxTokens, model.configuration.maxPositions))
         var sampler = sampler
         var produced: [Int] = []
         var hidden = try model.normalizedHidden(tokens: prompt, cache: cache)

@@ -23,20 +23,15 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try ModelLoader.load(model)
-        guard sequenceLength <= loaded.model.configuration.maxPositions else {
-            throw ValidationError("--seq-len \(sequenceLength) exceeds the model's \(loaded.model.configuration.maxPositions) positions (max_position_embeddings)")
-        }
         let text = try readText(data)
         let tokens = loaded.tokenizer.encode(text, addSpecialTokens: false)
-        guard tokens.count >= sequenceLength else {
-            throw ValidationError("\(data): \(tokens.count) tokens is shorter than one window of --seq-len \(sequenceLength)")
-        }
+        try EvaluationError.check(tokens: tokens.count, sequenceLength: sequenceLength, model: loaded.model, source: data)
         let windowCount = min(tokens.count / sequenceLength, maxWindows ?? .max)
         let progress = Progress("window", total: windowCount)
         if let klReference {
             let reference = try ModelLoader.load(klReference)
             let result = try Divergence.evaluate(model: loaded.model, reference: reference.model, tokens: tokens,
-                                                 sequenceLength: sequenceLength, maxWindows: maxWindows) { done, _ in progress.update(done) }
+                                                 sequenceLength: sequenceLength, maxWindows: maxWindows, source: data) { done, _ in progress.update(done) }
             if json { try printJSON(result) } else {
                 print(String(format: "perplexity %.4f  reference %.4f  mean KL %.6f  top-1 agreement %.2f%%  (%d windows)",
                              result.perplexity, result.referencePerplexity, result.meanKLDivergence, 100 * result.topOneAgreement, result.windows))
@@ -44,7 +39,7 @@ struct EvalCommand: ParsableCommand {
             return
         }
         let result = try Perplexity.evaluate(model: loaded.model, tokens: tokens, sequenceLength: sequenceLength,
-                                             maxWindows: maxWindows) { done, _, running in
+                                             maxWindows: maxWindows, source: data) { done, _, running in
             progress.update(done, detail: String(format: "ppl %.4f", running))
         }
         if json { try printJSON(result) } else {

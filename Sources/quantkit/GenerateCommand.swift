@@ -37,9 +37,6 @@ struct GenerateCommand: ParsableCommand {
         } else {
             ids = loaded.tokenizer.encode(prompt)
         }
-        guard ids.count < loaded.model.configuration.maxPositions else {
-            throw ValidationError("the prompt is \(ids.count) tokens; the model's context is \(loaded.model.configuration.maxPositions)")
-        }
         let generator = Generator(model: loaded.model, stopTokenIds: loaded.stopTokenIds)
         let sampler = Sampler(temperature: temperature, topK: topK, topP: topP, seed: seed)
         let start = Date()

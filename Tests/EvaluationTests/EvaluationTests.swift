@@ -45,4 +45,34 @@ struct EvaluationTests {
         #expect(result.topOneAgreement == 1)
         #expect(abs(result.perplexity - result.referencePerplexity) < 1e-9)
     }
+
+    @Test func badWindowsAreNamedErrors() throws {
+        let model = try TinyModelFactory.model()  // 32 positions
+        #expect(throws: EvaluationError.sequenceLengthExceedsContext(sequenceLength: 64, maxPositions: 32)) {
+            try Perplexity.evaluate(model: model, tokens: Array(repeating: 1, count: 200), sequenceLength: 64)
+        }
+        #expect(throws: EvaluationError.tooFewTokens(tokens: 5, sequenceLength: 16, source: "short.txt")) {
+            try Perplexity.evaluate(model: model, tokens: [1, 2, 3, 4, 5], sequenceLength: 16, source: "short.txt")
+        }
+        #expect(throws: EvaluationError.tooFewTokens(tokens: 0, sequenceLength: 16, source: "empty.txt")) {
+            try Divergence.evaluate(model: model, reference: model, tokens: [], sequenceLength: 16, source: "empty.txt")
+        }
+        #expect(throws: EvaluationError.sequenceLengthTooSmall(1)) {
+            try Perplexity.evaluate(model: model, tokens: [1, 2, 3], sequenceLength: 1)
+        }
+    }
+
+    @Test func aPromptLongerThanTheContextIsANamedError() throws {
+        let model = try TinyModelFactory.model()  // 32 positions
+        let generator = Generator(model: model, stopTokenIds: [])
+        #expect(throws: ModelError.contextTooLong(tokens: 33, maximum: 32)) {
+            try generator.generate(prompt: Array(repeating: 3, count: 33), maxTokens: 4, sampler: Sampler(temperature: 0))
+        }
+        // A prompt that fits generates until the context is full: 32 positions hold the 30 prompt
+        // tokens and 2 generated ones, and the last position still predicts a third.
+        let result = try generator.generate(prompt: Array(repeating: 3, count: 30), maxTokens: 8, sampler: Sampler(temperature: 0))
+        #expect(result.tokens.count == 3 && result.finish == .length)
+        let full = try generator.generate(prompt: Array(repeating: 3, count: 32), maxTokens: 8, sampler: Sampler(temperature: 0))
+        #expect(full.tokens.count == 1)
+    }
 }
