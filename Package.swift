@@ -14,7 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "quantkit", targets: ["quantkit"]),
-        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers", "Models", "Evaluation", "Exporters"]),
+        .library(name: "QuantKit", targets: ["Tensors", "Formats", "Tokenizers", "Models", "Quantization", "Evaluation", "Exporters"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,12 +31,13 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: nativeSwift),
         .target(name: "Models", dependencies: ["Tensors", "Formats", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
-        .target(name: "Exporters", dependencies: ["Models", "Formats", "Tokenizers", "Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Quantization", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Exporters", dependencies: ["Quantization", "Models", "Formats", "Tokenizers", "Tensors"], swiftSettings: nativeSwift),
         .target(name: "TestSupport", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
         .executableTarget(
             name: "quantkit",
             dependencies: [
-                "Tensors", "Formats", "Tokenizers", "Models", "Evaluation", "Exporters",
+                "Tensors", "Formats", "Tokenizers", "Models", "Evaluation", "Quantization", "Exporters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: nativeSwift
@@ -49,6 +50,9 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors", "TestSupport"],
+            resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
+        .testTarget(
+            name: "QuantizationTests", dependencies: ["Quantization", "Exporters", "Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Models", "Formats", "Tokenizers", "Tensors", "TestSupport"],
                     swiftSettings: nativeSwift),

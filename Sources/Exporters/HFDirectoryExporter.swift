@@ -32,14 +32,9 @@ public struct HFDirectoryExporter {
             throw ExportError.unsupportedDType(dtype, supported: Self.dtypes.keys.sorted())
         }
         let directory = try AtomicDirectory(output)
-        try Self.writeTokenizer(vocabulary, into: directory)
+        for (name, object) in try TokenizerFiles.files(for: vocabulary, source: "GGUF") { try directory.writeJSON(object, to: name) }
         try directory.writeJSON(configuration.hfConfigJSON(bosTokenId: vocabulary.bosTokenId, eosTokenId: vocabulary.eosTokenId,
                                                            dtype: target.torchName), to: "config.json")
-        var generation: [String: Any] = ["_from_model_config": true]
-        if let bos = vocabulary.bosTokenId { generation["bos_token_id"] = bos }
-        if let eos = vocabulary.eosTokenId { generation["eos_token_id"] = eos }
-        if let pad = vocabulary.paddingTokenId { generation["pad_token_id"] = pad }
-        try directory.writeJSON(generation, to: "generation_config.json")
         try writeWeights(dtype: target.dtype, to: directory.file("model.safetensors"), progress: progress)
         try directory.commit()
     }
@@ -47,13 +42,10 @@ public struct HFDirectoryExporter {
     /// Only tokenizer.json and tokenizer_config.json (`convert --tokenizer-only`).
     public static func exportTokenizer(_ vocabulary: GGUFVocabulary, source: String, to output: URL) throws {
         let directory = try AtomicDirectory(output)
-        try writeTokenizer(vocabulary, source: source, into: directory)
+        for (name, object) in try TokenizerFiles.files(for: vocabulary, source: source, tokenizerOnly: true) {
+            try directory.writeJSON(object, to: name)
+        }
         try directory.commit()
-    }
-
-    static func writeTokenizer(_ vocabulary: GGUFVocabulary, source: String = "GGUF", into directory: AtomicDirectory) throws {
-        try directory.writeJSON(vocabulary.tokenizerJSON(source: source), to: "tokenizer.json")
-        try directory.writeJSON(vocabulary.tokenizerConfigJSON(), to: "tokenizer_config.json")
     }
 
     private func writeWeights(dtype: DType, to url: URL, progress: (Int, Int) -> Void) throws {

@@ -8,6 +8,10 @@ public struct Linear: Sendable {
     public var weight: Tensor
     /// [outFeatures], float32
     public var bias: Tensor?
+    /// Applied to the input rows before the product (activation quantization, calibration observers).
+    public var inputQuantizer: (any ActivationQuantizer)?
+    /// Applied to the output rows (Quark expresses KV-cache quantization as k_proj/v_proj outputs).
+    public var outputQuantizer: (any ActivationQuantizer)?
 
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
@@ -30,10 +34,17 @@ public struct Linear: Sendable {
                      "linear input \(input.shape) for weight \(weight.shape)")
         let rows = input.shape[0]
         var output = Tensor(zeros: [rows, outFeatures])
-        input.withUnsafeBufferPointer(as: Float.self) { x in
+        var quantizedInput = input
+        if let inputQuantizer {
+            quantizedInput.withUnsafeMutableBufferPointer(as: Float.self) { inputQuantizer.apply($0, rows: rows, columns: inFeatures) }
+        }
+        quantizedInput.withUnsafeBufferPointer(as: Float.self) { x in
             output.withUnsafeMutableBufferPointer(as: Float.self) { y in
                 forward(x.baseAddress!, rows: rows, into: y.baseAddress!)
             }
+        }
+        if let outputQuantizer {
+            output.withUnsafeMutableBufferPointer(as: Float.self) { outputQuantizer.apply($0, rows: rows, columns: outFeatures) }
         }
         return output
     }

@@ -26,7 +26,7 @@ public struct MinifloatFormat: Sendable, Hashable {
     public static let e2m1 = MinifloatFormat(exponentBits: 2, mantissaBits: 1, bias: 1, maxNormal: 6, overflowCode: nil, nanCode: nil)
 
     public var bitWidth: Int { 1 + exponentBits + mantissaBits }
-    var signBit: UInt8 { UInt8(1) << (exponentBits + mantissaBits) }
+    public var signBit: UInt8 { UInt8(1) << (exponentBits + mantissaBits) }
     /// Exponent of the smallest normal value.
     var minNormalExponent: Int { 1 - bias }
     /// The exponent of the largest normal value (`emax` of the MX shared-exponent rule).

@@ -11,6 +11,13 @@ public struct LlamaLayer: Sendable {
     /// gate and up [intermediate, hidden], down [hidden, intermediate]
     public var gateProjection, upProjection, downProjection: Linear
 
+    /// The linear layers with their HF module names relative to the layer (`self_attn.q_proj`, ...),
+    /// in execution order.
+    public static let linearNames = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                     "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+    public static var linearKeyPaths: [WritableKeyPath<LlamaLayer, Linear>] { [
+        \.queryProjection, \.keyProjection, \.valueProjection, \.outputProjection, \.gateProjection, \.upProjection, \.downProjection] }
+
     /// Runs the layer on `hidden` [tokens, hidden] in place, at positions `cache.length ..<`
     /// `cache.length + tokens`, storing this layer's keys and values in `cache`.
     func forward(_ hidden: inout Tensor, layerIndex: Int, configuration: LlamaConfiguration,

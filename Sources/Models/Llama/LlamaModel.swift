@@ -65,6 +65,17 @@ public struct LlamaModel: Sendable {
         return LlamaLayer.rmsNorm(hidden, weight: finalNorm, epsilon: configuration.rmsNormEpsilon)
     }
 
+    /// Runs decoder layer `index` alone on `hidden` [tokens, hidden] in place, at positions
+    /// `cache.length ..<` (the caller advances the cache): calibration streams layer by layer with it.
+    public func forwardLayer(_ index: Int, hidden: inout Tensor, cache: KVCache) {
+        layers[index].forward(&hidden, layerIndex: index, configuration: configuration, rope: rope, cache: cache)
+    }
+
+    /// Final RMSNorm of hidden states [rows, hidden].
+    public func finalNormalized(_ hidden: Tensor) -> Tensor {
+        LlamaLayer.rmsNorm(hidden, weight: finalNorm, epsilon: configuration.rmsNormEpsilon)
+    }
+
     /// Logits [rows, vocabulary] for final-normalized hidden states [rows, hidden].
     public func logits(_ hidden: Tensor) -> Tensor { outputHead(hidden) }
 

@@ -1,0 +1,25 @@
+/// Why a quantization configuration or run cannot proceed; each case names the key, flag, layer or
+/// file and, where the set is finite, the valid values.
+public enum QuantizationError: Error, Equatable, CustomStringConvertible {
+    case invalidValue(key: String, value: String, valid: [String], source: String)
+    case missingKey(key: String, source: String)
+    case unsupported(feature: String, source: String)
+    case groupSizeDoesNotDivide(inFeatures: Int, groupSize: Int, layer: String)
+    case unknownScheme(String, valid: [String])
+    case invalidFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .invalidValue(key, value, valid, source):
+            "\(source): \(key) '\(value)' is not valid" + (valid.isEmpty ? "" : "; valid: \(valid.joined(separator: ", "))")
+        case let .missingKey(key, source): "\(source): required key '\(key)' is missing"
+        case let .unsupported(feature, source): "\(source): \(feature) is not supported"
+        case let .groupSizeDoesNotDivide(inFeatures, groupSize, layer):
+            "\(layer): group size \(groupSize) does not divide its \(inFeatures) input features; choose a divisor (e.g. \(Self.divisors(inFeatures).suffix(3).map(String.init).joined(separator: ", ")))"
+        case let .unknownScheme(name, valid): "unknown scheme '\(name)'; valid: \(valid.joined(separator: ", "))"
+        case let .invalidFile(path, reason): "\(path): \(reason)"
+        }
+    }
+
+    static func divisors(_ n: Int) -> [Int] { [16, 32, 64, 128, 256].filter { n % $0 == 0 } }
+}

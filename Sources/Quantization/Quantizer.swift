@@ -1,0 +1,104 @@
+import Tensors
+
+/// A tensor in quantized form: integer codes (or minifloat bit patterns) plus their parameters,
+/// for the row-major [rows, columns] view of a weight [outFeatures, inFeatures].
+public struct QuantizedTensor: Sendable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var spec: QuantSpec
+    /// [rows · columns]: the integer code (ints) or the element's bit pattern (floats).
+    public var codes: [Int32]
+    public var parameters: QuantParameters
+
+    /// The real values the codes stand for, [rows · columns] float32.
+    public func dequantized() -> [Float] {
+        var values = [Float](repeating: 0, count: codes.count)
+        Quantizer.dequantize(codes, parameters: parameters, spec: spec, into: &values)
+        return values
+    }
+}
+
+/// Quantization of float32 values with given parameters, with Quark's arithmetic: integers as
+/// `clamp(round(x · (1/s)) + z)`, floats as `cast(clamp(x / s, ±max))`, ties to even.
+public enum Quantizer {
+    /// Per-group minimum and maximum of `values` (the memoryless min-max observer of weights).
+    public static func groupRanges(_ values: UnsafeBufferPointer<Float>, groupLength: Int) -> (minimum: [Float], maximum: [Float]) {
+        precondition(groupLength > 0 && values.count % groupLength == 0, "groups of \(groupLength) do not tile \(values.count) values")
+        let groups = values.count / groupLength
+        var minimum = [Float](repeating: .infinity, count: groups), maximum = [Float](repeating: -.infinity, count: groups)
+        for group in 0..<groups {
+            var low = Float.infinity, high = -Float.infinity
+            for value in values[(group * groupLength)..<((group + 1) * groupLength)] {
+                low = Swift.min(low, value)
+                high = Swift.max(high, value)
+            }
+            minimum[group] = low
+            maximum[group] = high
+        }
+        return (minimum, maximum)
+    }
+
+    /// Round-to-nearest quantization of a [rows, columns] tensor with min-max parameters.
+    public static func quantize(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, spec: QuantSpec) -> QuantizedTensor {
+        let groupLength = spec.granularity.groupLength(rows: rows, columns: columns)
+        let (minimum, maximum) = groupRanges(values, groupLength: groupLength)
+        let parameters = QuantParameters(minimum: minimum, maximum: maximum, spec: spec, groupLength: groupLength)
+        return QuantizedTensor(rows: rows, columns: columns, spec: spec,
+                               codes: codes(values, parameters: parameters, spec: spec), parameters: parameters)
+    }
+
+    /// Codes of `values` under `parameters`.
+    public static func codes(_ values: UnsafeBufferPointer<Float>, parameters: QuantParameters, spec: QuantSpec) -> [Int32] {
+        var codes = [Int32](repeating: 0, count: values.count)
+        let length = parameters.groupLength
+        if let range = spec.format.integerRange {
+            let qmin = Float(range.lowerBound), qmax = Float(range.upperBound)
+            for group in parameters.scales.indices {
+                let inverse = 1 / Swift.max(parameters.scales[group], Float.leastNormalMagnitude)
+                let zero = Float(parameters.zeroPoints?[group] ?? 0)
+                for i in (group * length)..<((group + 1) * length) {
+                    // Quark's real quantizer (its export) rounds after adding the zero point.
+                    let q = (values[i] * inverse + zero).rounded(.toNearestOrEven)
+                    codes[i] = Int32(Swift.min(Swift.max(q, qmin), qmax))
+                }
+            }
+        } else if let minifloat = spec.format.minifloat {
+            let limit = minifloat.maxNormal
+            // FP8 keeps the sign of an underflow (torch's cast: −0 is 0x80); Quark's FP4/FP6 routine gives +0.
+            let keepsNegativeZero = spec.format.bitWidth == 8
+            let negativeZero = Int32(minifloat.signBit)
+            for group in parameters.scales.indices {
+                let scale = parameters.scales[group] == 0 ? QuantParameters.epsilon : parameters.scales[group]
+                for i in (group * length)..<((group + 1) * length) {
+                    let scaled = Swift.min(Swift.max(values[i] / scale, -limit), limit)
+                    let code = Int32(minifloat.encode(scaled, saturate: true))
+                    codes[i] = code == negativeZero && !keepsNegativeZero ? 0 : code
+                }
+            }
+        } else {
+            preconditionFailure("\(spec.format) is a cast, not a quantized format")
+        }
+        return codes
+    }
+
+    /// Values of `codes`, written into `output`.
+    public static func dequantize(_ codes: [Int32], parameters: QuantParameters, spec: QuantSpec, into output: inout [Float]) {
+        let length = parameters.groupLength
+        let table: [Float]? = spec.format.minifloat.map { format in (0..<256).map { format.decode(UInt8($0)) } }
+        for group in parameters.scales.indices {
+            let scale = parameters.scales[group]
+            let zero = parameters.zeroPoints?[group] ?? 0
+            for i in (group * length)..<((group + 1) * length) {
+                output[i] = table.map { $0[Int(codes[i])] * scale } ?? Float(codes[i] - zero) * scale
+            }
+        }
+    }
+
+    /// Quantize-dequantize in place with `parameters` (what a consumer computes with).
+    public static func fakeQuantize(_ values: UnsafeMutableBufferPointer<Float>, parameters: QuantParameters, spec: QuantSpec) {
+        let codes = codes(UnsafeBufferPointer(values), parameters: parameters, spec: spec)
+        var output = [Float](repeating: 0, count: values.count)
+        dequantize(codes, parameters: parameters, spec: spec, into: &output)
+        _ = output.withUnsafeBufferPointer { values.update(fromContentsOf: $0) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import Formats
+@testable import Quantization
+import Tensors
+
+/// QuantKit's scales, zero points, codes and dequantized values against amd-quark 0.13's own
+/// quantizers (Scripts/fixtures/make_quark_goldens.py), bit for bit, for every weight case whose
+/// observer QuantKit implements (min-max per tensor / channel / group, MX blocks). The manifest is
+/// read-only after loading, hence `nonisolated(unsafe)`.
+struct QuarkGoldenTests {
+    static let directory = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
+    nonisolated(unsafe) static let manifest = try! JSONSerialization.jsonObject(
+        with: Data(contentsOf: directory.appendingPathComponent("quark_goldens.json"))) as! [String: Any]
+
+    static func file(_ name: String) throws -> SafetensorsFile {
+        try SafetensorsFile(url: directory.appendingPathComponent(name))
+    }
+
+    static func floats(_ file: SafetensorsFile, _ key: String) throws -> [Float] { try file.tensor(named: key).toFloat32().floats() }
+    static func integers(_ file: SafetensorsFile, _ key: String) throws -> [Int32] {
+        try file.tensor(named: key).toFloat32().floats().map { Int32($0) }
+    }
+
+    /// The weight cases QuantKit implements: memoryless min-max or MX observers, integer zero points,
+    /// element formats other than MXINT8.
+    nonisolated(unsafe) static let supportedCases: [[String: Any]] = (manifest["cases"] as! [[String: Any]]).filter { entry in
+        let config = entry["config"] as? [String: Any] ?? [:]
+        let observer = (entry["classes"] as? [String: Any])?["observer"] as? String ?? ""
+        return ["w_a", "w_b"].contains(entry["input"] as? String ?? "")
+            && ["PerTensorMinMaxObserver", "PerChannelMinMaxObserver", "PerGroupMinMaxObserver", "PerBlockMXObserver"].contains(observer)
+            && config["zero_point_type"] as? String == "int32" && config["dtype"] as? String != "mx"
+    }
+
+    @Test func enoughCasesAreChecked() {
+        #expect(Self.supportedCases.count >= 130, "only \(Self.supportedCases.count) cases")
+    }
+
+    @Test(arguments: supportedCases.map { $0["name"] as! String })
+    func matchesQuark(caseName: String) throws {
+        let entry = Self.supportedCases.first { $0["name"] as? String == caseName }!
+        let spec = try QuantSpec(quark: entry["config"] as! [String: Any], source: caseName)
+        let inputs = try Self.file("quark_inputs.safetensors")
+        let inputName = entry["input"] as! String
+        let input = try inputs.tensor(named: inputName).toFloat32()
+        let rows = input.shape[0], columns = input.shape[1]
+        let quantized = input.withUnsafeBufferPointer(as: Float.self) { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        let file = try Self.file(entry["file"] as! String)
+        let tensors = entry["tensors"] as! [String: String]
+
+        let scales = try Self.floats(file, tensors["scale"]!)
+        #expect(quantized.parameters.scales.map(\.bitPattern) == scales.map(\.bitPattern), "scales: \(quantized.parameters.scales.prefix(4)) vs \(scales.prefix(4))")
+        if let zeroKey = tensors["zero_point"], !spec.symmetric {
+            // Quark keeps the per-tensor zero point of asymmetric int4 in a uint8 buffer (−7 reads 249);
+            // its codes use the signed value, as QuantKit's do, so compare modulo 256.
+            let expected = try Self.integers(file, zeroKey).map { $0 & 0xFF }
+            #expect(quantized.parameters.zeroPoints?.map { $0 & 0xFF } == expected, "zero points")
+        }
+        if let codesKey = tensors["codes"] {
+            let expected = try file.tensor(named: codesKey)
+            var codes: [Int32]
+            switch expected.dtype {
+            case .int8: codes = expected.withUnsafeBufferPointer(as: Int8.self) { $0.map(Int32.init) }
+            case .uint8: codes = expected.withUnsafeBufferPointer(as: UInt8.self) { $0.map(Int32.init) }
+            default: codes = expected.toFloat32().floats().map { Int32($0) }
+            }
+            let mismatches = zip(quantized.codes, codes).enumerated().filter { $1.0 != $1.1 }
+            #expect(mismatches.isEmpty, "\(mismatches.count) codes differ, e.g. \(mismatches.prefix(4).map { "[\($0.offset)] \($0.element.0) vs \($0.element.1)" })")
+        }
+        if entry["quark_dequantize_of_codes_equals_fake_quantize"] as? Bool ?? false, let key = tensors["dequantized"] {
+            let expected = try Self.floats(file, key)
+            let actual = quantized.dequantized()
+            let mismatches = zip(actual, expected).enumerated().filter { $1.0.bitPattern != $1.1.bitPattern && !($1.0 == 0 && $1.1 == 0) }
+            #expect(mismatches.isEmpty, "\(mismatches.count) dequantized values differ, e.g. \(mismatches.prefix(3).map { "[\($0.offset)] \($0.element.0) vs \($0.element.1)" })")
+        }
+    }
+}
