@@ -18,6 +18,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -31,7 +32,8 @@ let package = Package(
         .target(name: "Tokenizers", swiftSettings: nativeSwift),
         .target(name: "Models", dependencies: ["Tensors", "Formats", "Tokenizers"], swiftSettings: nativeSwift),
         .target(name: "Evaluation", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
-        .target(name: "Quantization", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
+        .target(name: "Quantization", dependencies: ["Models", "Tensors", .product(name: "Yams", package: "Yams")],
+                swiftSettings: nativeSwift),
         .target(name: "Exporters", dependencies: ["Quantization", "Models", "Formats", "Tokenizers", "Tensors"], swiftSettings: nativeSwift),
         .target(name: "TestSupport", dependencies: ["Models", "Tensors"], swiftSettings: nativeSwift),
         .executableTarget(

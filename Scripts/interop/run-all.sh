@@ -7,6 +7,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/../env.sh"
 bin="$1"
 py="$QUANTKIT_VENV/bin/python"
+# amd-quark JIT-compiles its kernels with the venv's ninja, which must be on PATH.
+export PATH="$QUANTKIT_VENV/bin:$PATH"
 models="$QUANTKIT_MODELS"
 passed=0; failed=0
 run() {

@@ -51,7 +51,7 @@ public enum QuantScheme {
         entries.append(Entry(name: "mxfp4_mxfp6_e2m3", summary: "MXFP4 weights, dynamic MXFP6 E2M3 activations",
                              spec: LayerQuantSpec(weight: .mx(.fp4), input: .mx(.fp6E2M3, isDynamic: true))))
         entries.append(Entry(name: "mxfp4_fp8", summary: "MXFP4 weights, fp8 e4m3 static per-tensor activations",
-                             spec: LayerQuantSpec(weight: .mx(.fp4), input: fp8)))
+                             spec: LayerQuantSpec(weight: .mx(.fp4), input: QuantSpec(format: .fp8E4M3, scaleTypeUnset: true))))
         for name in ["amdfp4", "amdfp4_g32", "int4_fp8", "mx6", "mx9", "bfp16", "nvfp4", "fp4_block16_scale_e4m3",
                      "amdfp4_global16", "amdfp4_global32"] {
             entries.append(Entry(name: name, summary: "Quark scheme not supported yet (two-level or non-OCP scales)", spec: nil))

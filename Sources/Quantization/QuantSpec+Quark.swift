@@ -5,9 +5,8 @@ import Foundation
 extension QuantSpec {
     static let quarkGranularities = ["per_tensor", "per_channel", "per_group"]
 
-    /// The dictionary amd-quark writes for this spec; `scaleTypeNull` reproduces the `scale_type: null`
-    /// Quark writes for KV-cache output specs.
-    public func quarkDictionary(scaleTypeNull: Bool = false) -> [String: Any] {
+    /// The dictionary amd-quark writes for this spec.
+    public func quarkDictionary() -> [String: Any] {
         var qscheme = "per_tensor", channelAxis: Any = NSNull(), groupSize: Any = NSNull(), observer = "PerTensorMinMaxObserver"
         switch granularity {
         case .perTensor: break
@@ -28,7 +27,7 @@ extension QuantSpec {
             "group_size": groupSize, "block_size": NSNull(),
             "symmetric": isMX ? NSNull() : (format.isInteger ? symmetric : true) as Any,
             "round_method": "half_even",
-            "scale_type": scaleTypeNull ? NSNull() : "float" as Any,
+            "scale_type": scaleTypeUnset ? NSNull() : "float" as Any,
             "scale_format": isMX ? "e8m0" : NSNull() as Any,
             "scale_calculation_mode": isMX ? mxScaleRounding.rawValue : NSNull() as Any,
             "zero_point_type": "int32", "mx_element_dtype": NSNull(), "observer_cls": observer,
@@ -89,7 +88,8 @@ extension QuantSpec {
             if name.contains("MSE") { observer = .mse }
         }
         self.init(format: format, granularity: granularity, symmetric: dictionary["symmetric"] as? Bool ?? true,
-                  scaleType: scaleType, mxScaleRounding: rounding, isDynamic: dynamic, observer: observer)
+                  scaleType: scaleType, mxScaleRounding: rounding, isDynamic: dynamic, observer: observer,
+                  scaleTypeUnset: scaleType == .float32 && dictionary["scale_type"] is NSNull)
     }
 }
 
@@ -97,7 +97,7 @@ extension LayerQuantSpec {
     /// Quark's QLayerConfig dictionary.
     public func quarkDictionary() -> [String: Any] {
         ["weight": weight?.quarkDictionary() ?? NSNull(), "input_tensors": input?.quarkDictionary() ?? NSNull(),
-         "output_tensors": output?.quarkDictionary(scaleTypeNull: true) ?? NSNull(), "bias": NSNull(), "target_device": NSNull()]
+         "output_tensors": output?.quarkDictionary() ?? NSNull(), "bias": NSNull(), "target_device": NSNull()]
     }
 
     public init(quark dictionary: [String: Any], source: String) throws(QuantizationError) {

@@ -57,10 +57,13 @@ public struct QuantSpec: Hashable, Sendable {
     /// Dynamic: scales computed from each input at run time; static: fixed from calibration.
     public var isDynamic: Bool
     public var observer: ObserverKind
+    /// Quark leaves `scale_type` null in some specs (KV-cache outputs, the fp8 input of mxfp4_fp8);
+    /// float32 is then used. Kept so a config is written back exactly as Quark wrote it.
+    public var scaleTypeUnset: Bool
 
     public init(format: ElementFormat, granularity: Granularity = .perTensor, symmetric: Bool = true,
                 scaleType: ScaleType = .float32, mxScaleRounding: MXScaleRounding = .even, isDynamic: Bool = false,
-                observer: ObserverKind = .minMax) {
+                observer: ObserverKind = .minMax, scaleTypeUnset: Bool = false) {
         self.format = format
         self.granularity = granularity
         self.symmetric = format.isInteger ? symmetric : true
@@ -68,6 +71,7 @@ public struct QuantSpec: Hashable, Sendable {
         self.mxScaleRounding = mxScaleRounding
         self.isDynamic = isDynamic
         self.observer = observer
+        self.scaleTypeUnset = scaleTypeUnset
     }
 
     /// An OCP MX spec: blocks of 32 along the row with E8M0 scales.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exporters
 import Evaluation
 import Foundation
 import Models
@@ -22,14 +23,14 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try ModelLoader.load(model)
+        let loaded = try AnyModelLoader.load(model)
         let text = try readText(data)
         let tokens = loaded.tokenizer.encode(text, addSpecialTokens: false)
         try EvaluationError.check(tokens: tokens.count, sequenceLength: sequenceLength, model: loaded.model, source: data)
         let windowCount = min(tokens.count / sequenceLength, maxWindows ?? .max)
         let progress = Progress("window", total: windowCount)
         if let klReference {
-            let reference = try ModelLoader.load(klReference)
+            let reference = try AnyModelLoader.load(klReference)
             let result = try Divergence.evaluate(model: loaded.model, reference: reference.model, tokens: tokens,
                                                  sequenceLength: sequenceLength, maxWindows: maxWindows, source: data) { done, _ in progress.update(done) }
             if json { try printJSON(result) } else {

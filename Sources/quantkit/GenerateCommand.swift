@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exporters
 import Foundation
 import Models
 import Tokenizers
@@ -28,7 +29,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try ModelLoader.load(model)
+        let loaded = try AnyModelLoader.load(model)
         let ids: [Int]
         if chat {
             var messages = [ChatMessage(role: "user", content: prompt)]

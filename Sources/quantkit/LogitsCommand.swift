@@ -1,4 +1,5 @@
 import ArgumentParser
+import Exporters
 import Foundation
 import Formats
 import Models
@@ -14,13 +15,16 @@ struct LogitsCommand: ParsableCommand {
     @Option(name: .long, help: "The text (tokenized without special tokens unless --ids is given).") var text: String?
     @Option(name: .long, help: "Comma-separated token ids instead of --text.") var ids: String?
     @Option(name: .long, help: "The safetensors file to write.") var output: String
+    @Option(name: .long, help: "Run only the first N decoder layers (to find where two tools part).") var layers: Int?
 
     func validate() throws {
         guard (text == nil) != (ids == nil) else { throw ValidationError("give exactly one of --text or --ids") }
     }
 
     func run() throws {
-        let loaded = try ModelLoader.load(model)
+        let loaded = try AnyModelLoader.load(model)
+        var network = loaded.model
+        if let layers { network.layers = Array(network.layers.prefix(max(0, layers))) }
         let tokens: [Int]
         if let ids {
             tokens = try ids.split(separator: ",").map { part in
@@ -33,10 +37,10 @@ struct LogitsCommand: ParsableCommand {
             tokens = loaded.tokenizer.encode(text!, addSpecialTokens: false)
         }
         guard !tokens.isEmpty else { throw ValidationError("the input has no tokens") }
-        guard tokens.count <= loaded.model.configuration.maxPositions else {
+        guard tokens.count <= network.configuration.maxPositions else {
             throw ValidationError("the input is \(tokens.count) tokens; the model's context is \(loaded.model.configuration.maxPositions)")
         }
-        let logits = try loaded.model.forward(tokens: tokens, cache: loaded.model.makeCache(capacity: tokens.count))
+        let logits = try network.forward(tokens: tokens, cache: network.makeCache(capacity: tokens.count))
         try SafetensorsWriter.write(["logits": logits, "input_ids": Tensor(shape: [tokens.count], dtype: .int64, values: tokens.map(Int64.init))],
                                     to: URL(fileURLWithPath: output))
     }

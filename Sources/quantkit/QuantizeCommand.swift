@@ -61,7 +61,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         let start = Date()
         let quantConfig = try makeConfig()
-        let loaded = try ModelLoader.load(model!)
+        let loaded = try AnyModelLoader.load(model!)
         var calibration: [[Int]] = []
         if needsCalibration(quantConfig, layers: loaded.model.configuration.layerCount) {
             let path = try calibData ?? bundledData("wiki_calib.txt", flag: "--calib-data")
@@ -108,8 +108,9 @@ struct QuantizeCommand: ParsableCommand {
         }
         if !exclude.isEmpty { quantConfig.exclude = exclude }
         switch kvCacheDType {
-        case "fp8": quantConfig.kvCache = QuantSpec(format: .fp8E4M3)
-        case "int8": quantConfig.kvCache = QuantSpec(format: .int8)
+        // Quark writes the KV-cache output spec with `scale_type: null`.
+        case "fp8": quantConfig.kvCache = QuantSpec(format: .fp8E4M3, scaleTypeUnset: true)
+        case "int8": quantConfig.kvCache = QuantSpec(format: .int8, scaleTypeUnset: true)
         default: break
         }
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(rawValue:)) }

@@ -10,6 +10,13 @@ public struct LoadedModel {
     /// EOS ids from generation_config.json (int or list) or the GGUF, plus the tokenizer's EOS.
     public let stopTokenIds: Set<Int>
     public let source: URL
+
+    public init(model: LlamaModel, tokenizer: Tokenizer, stopTokenIds: Set<Int>, source: URL) {
+        self.model = model
+        self.tokenizer = tokenizer
+        self.stopTokenIds = stopTokenIds
+        self.source = source
+    }
 }
 
 /// Opens `--model PATH`: an HF directory (config.json, safetensors, tokenizer.json) or a `.gguf` file.

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Runs amd-quark 0.13 itself on CPU, the way its LLM PTQ example does (LLMTemplate config,
+ModelQuantizer, freeze, export_safetensors in the quark format), so QuantKit can be compared with it
+and can load what it writes. Writes OUT/ (the export + tokenizer) and OUT/quark_run.json with Quark's
+own in-memory perplexity (the DESIGN.md protocol) and its wall times.
+
+Usage: quark_quantize.py MODEL_DIR OUT SCHEME [--kv fp8] [--calib FILE] [--n 8] [--seq-len 512] [--windows 16]"""
+import argparse, json, math, os, sys, time
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # Quark's JIT needs ninja
+import torch
+from torch.utils.data import DataLoader
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from quark.torch import ModelQuantizer, LLMTemplate, export_safetensors
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@torch.no_grad()
+def perplexity(model, ids, seq_len, windows):
+    total = 0.0
+    for w in range(windows):
+        x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
+        logits = model(input_ids=x, use_cache=False).logits.float()
+        total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
+    return math.exp(total / (windows * (seq_len - 1)))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("model"); p.add_argument("out"); p.add_argument("scheme")
+    p.add_argument("--kv", default=None)
+    p.add_argument("--calib", default=os.path.join(REPO, "Data", "wiki_calib.txt"))
+    p.add_argument("--eval", default=os.path.join(REPO, "Data", "wiki_eval.txt"))
+    p.add_argument("--n", type=int, default=8)
+    p.add_argument("--seq-len", type=int, default=512)
+    p.add_argument("--windows", type=int, default=16)
+    a = p.parse_args()
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(a.model)
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
+    config = LLMTemplate.get(model.config.model_type).get_config(scheme=a.scheme, kv_cache_scheme=a.kv)
+    ids = tokenizer(open(a.calib, encoding="utf-8").read(), add_special_tokens=False).input_ids
+    chunks = torch.tensor([ids[i * a.seq_len:(i + 1) * a.seq_len] for i in range(a.n)])
+    start = time.time()
+    quantizer = ModelQuantizer(config)
+    model = quantizer.quantize_model(model, DataLoader(chunks, batch_size=1, shuffle=False))
+    model = quantizer.freeze(model)
+    quantize_seconds = time.time() - start
+    eval_ids = tokenizer(open(a.eval, encoding="utf-8").read(), add_special_tokens=False).input_ids
+    start = time.time()
+    ppl = perplexity(model, eval_ids, a.seq_len, a.windows) if a.windows > 0 else None
+    eval_seconds = time.time() - start
+    start = time.time()
+    export_safetensors(model, a.out, custom_mode="quark", weight_format="real_quantized", pack_method="reorder")
+    tokenizer.save_pretrained(a.out)
+    result = {"scheme": a.scheme, "kv": a.kv, "calibration": [a.n, a.seq_len], "quantize_seconds": quantize_seconds,
+              "export_seconds": time.time() - start, "perplexity": ppl, "windows": a.windows, "eval_seconds": eval_seconds}
+    json.dump(result, open(os.path.join(a.out, "quark_run.json"), "w"), indent=1)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
