@@ -7,12 +7,12 @@
 3. tokenizer.json: HF tokenizers loading the converted tokenizer gives the GGUF's ids (QuantKit's
    llama.cpp-exact GGUF tokenizer) on 1.1 MB of mixed text, and for each llama.cpp vocabulary GGUF
    (`--tokenizer-only`) llama.cpp's own test-vector ids."""
-import math, os, shutil, subprocess, sys, tempfile
+import os, shutil, subprocess, sys, tempfile
 import torch
 from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM
-from common import arguments, quantkit, Tally, REPO
+from common import arguments, perplexity, quantkit, Tally, REPO
 
 sys.path.insert(0, os.path.join(REPO, "Scripts", "fixtures"))
 from mixed_text import mixed_text
@@ -23,16 +23,6 @@ PROMPTS = ["The capital of France is", "def fibonacci(n):\n    if n < 2:",
 
 def convert(binary, *args):
     subprocess.run([binary, "convert", *args], check=True, stdout=subprocess.DEVNULL)
-
-
-@torch.no_grad()
-def perplexity(model, ids, seq_len, windows):
-    total = 0.0
-    for w in range(windows):
-        x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
-        logits = model(input_ids=x, use_cache=False).logits.float()
-        total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
-    return math.exp(total / (windows * (seq_len - 1)))
 
 
 def main():

@@ -4,21 +4,10 @@ Data/wiki_eval.txt, seq-len 512, 64 windows), within 0.05 % relative:
 1. the HF fp32 directory: QuantKit `eval` vs transformers with its own tokenizer;
 2. the GGUF: QuantKit `eval` (its llama.cpp-style tokenization) vs transformers scoring those same ids
    with the directory's weights (converted from the GGUF by transformers)."""
-import math, os, time
+import os, time
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from common import arguments, quantkit, Tally, REPO
-
-
-@torch.no_grad()
-def perplexity(model, ids, seq_len, windows):
-    total, count = 0.0, 0
-    for w in range(windows):
-        x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
-        logits = model(input_ids=x, use_cache=False).logits.float()
-        total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
-        count += seq_len - 1
-    return math.exp(total / count)
+from common import arguments, perplexity, quantkit, Tally, REPO
 
 
 def main():

@@ -13,11 +13,11 @@ itself by tenths of a percent: transformers in float64 vs float32, eager vs sdpa
 the check measures that spread on 16 windows in the same run and requires QuantKit to be within 2×
 of it; logits must agree at float level (median position) with flips allowed after the first one.
 """
-import json, math, os, shutil, subprocess, tempfile, time
+import json, os, shutil, subprocess, tempfile, time
 import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from common import arguments, quantkit, Tally, REPO
+from common import arguments, perplexity, quantkit, Tally, REPO
 
 SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"]), ("mxfp4", [])]
 CHAOTIC = {"int8", "mxfp4"}
@@ -29,18 +29,6 @@ def logits_of(model, ids, attention):
     model.config._attn_implementation = attention
     with torch.no_grad():
         return model(input_ids=ids.unsqueeze(0)).logits[0].float()
-
-
-@torch.no_grad()
-def perplexity(model, ids, seq_len, windows, attention="sdpa", dtype=torch.float32):
-    model.config._attn_implementation = attention
-    model.to(dtype)
-    total = 0.0
-    for w in range(windows):
-        x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
-        logits = model(input_ids=x, use_cache=False).logits.float()
-        total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
-    return math.exp(total / (windows * (seq_len - 1)))
 
 
 def main():
@@ -83,12 +71,12 @@ def main():
                         "(transformers eager vs sdpa: max %.2e, median %.1e)%s" % (label, seconds, max(ours_diff), median(ours_diff),
                         max(self_diff), median(self_diff), "" if strict else " [within the consumer's own spread]"))
             windows = min(a.windows, 16) if scheme in CHAOTIC else a.windows
-            reference = perplexity(model, eval_ids, 512, windows)
+            reference = perplexity(model, eval_ids, 512, windows, "sdpa", torch.float32)
             ours = quantkit(a.bin, "eval", "--model", out, "--data", data, "--seq-len", "512", "--max-windows", str(windows))
             relative = abs(ours["perplexity"] - reference) / reference
             detail, spread = "", 0.0
             if scheme in CHAOTIC and relative > 2e-3:
-                eager = perplexity(model, eval_ids, 512, windows, "eager")
+                eager = perplexity(model, eval_ids, 512, windows, "eager", torch.float32)
                 double = perplexity(model, eval_ids, 512, windows, "sdpa", torch.float64)
                 spread = max(abs(eager - reference), abs(double - reference)) / reference
                 detail = "; the consumer's own spread: eager %.4f, float64 %.4f, %.3f %%" % (eager, double, 100 * spread)

@@ -18,6 +18,25 @@ def quantkit(binary, *args):
     return json.loads(result.stdout)
 
 
+def perplexity(model, ids, seq_len, windows, attention=None, dtype=None):
+    """The DESIGN.md protocol with a transformers model: consecutive windows of `seq_len` ids, each
+    scored from an empty cache, mean negative log-likelihood over positions 1..L-1 of every window.
+    `attention` ("sdpa" / "eager") and `dtype` switch the model first (to measure its own spread)."""
+    import math, torch
+    if attention:
+        model.config._attn_implementation = attention
+    if dtype is not None and next(model.parameters()).dtype != dtype:
+        # amd-quark refuses `model.to(dtype)` but converts with .double() / .float().
+        model.double() if dtype == torch.float64 else model.float()
+    total = 0.0
+    with torch.no_grad():
+        for w in range(windows):
+            x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
+            logits = model(input_ids=x, use_cache=False).logits.float()
+            total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
+    return math.exp(total / (windows * (seq_len - 1)))
+
+
 class Tally:
     def __init__(self):
         self.passed = 0

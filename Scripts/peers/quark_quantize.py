@@ -5,7 +5,7 @@ and can load what it writes. Writes OUT/ (the export + tokenizer) and OUT/quark_
 own in-memory perplexity (the DESIGN.md protocol) and its wall times.
 
 Usage: quark_quantize.py MODEL_DIR OUT SCHEME [--kv fp8] [--calib FILE] [--n 8] [--seq-len 512] [--windows 16]"""
-import argparse, json, math, os, sys, time
+import argparse, json, os, sys, time
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # Quark's JIT needs ninja
@@ -15,16 +15,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from quark.torch import ModelQuantizer, LLMTemplate, export_safetensors
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@torch.no_grad()
-def perplexity(model, ids, seq_len, windows):
-    total = 0.0
-    for w in range(windows):
-        x = torch.tensor(ids[w * seq_len:(w + 1) * seq_len]).unsqueeze(0)
-        logits = model(input_ids=x, use_cache=False).logits.float()
-        total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
-    return math.exp(total / (windows * (seq_len - 1)))
+sys.path.insert(0, os.path.join(REPO, "Scripts", "interop"))
+from common import perplexity  # noqa: E402  (the same protocol the interop checks use)
 
 
 def main():
