@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(
             name: "QuantizationTests", dependencies: ["Quantization", "Exporters", "Formats", "Tensors"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
-        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Models", "Formats", "Tokenizers", "Tensors", "TestSupport"],
+        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Quantization", "Models", "Formats", "Tokenizers", "Tensors", "TestSupport"],
                     swiftSettings: nativeSwift),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Models", "Tensors", "TestSupport"], swiftSettings: nativeSwift),
         .testTarget(

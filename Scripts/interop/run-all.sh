@@ -16,7 +16,9 @@ run() {
   echo "-- $name"
   local out
   out="$("$@" 2>&1)"; local rc=$?
-  echo "$out" | tail -25
+  # Every verdict line, then the tail (tracebacks) when the check itself failed.
+  echo "$out" | grep -E '^(ok|FAIL) '
+  if [ $rc -ne 0 ]; then echo "$out" | grep -vE '^(ok|FAIL) ' | tail -25; fi
   local counts
   counts=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
   if [ -n "$counts" ]; then

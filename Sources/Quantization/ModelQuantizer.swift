@@ -11,6 +11,16 @@ public struct ModelQuantizer {
 
     public init(config: QuantConfig) { self.config = config }
 
+    /// Whether any linear has a static input or output spec, which only calibration data can set.
+    public func needsCalibration(layerCount: Int) -> Bool {
+        (0..<layerCount).contains { index in
+            LlamaLayer.linearNames.contains { name in
+                guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
+                return [spec.input, spec.output].contains { $0.map { !$0.isDynamic } ?? false }
+            }
+        }
+    }
+
     /// - Parameters:
     ///   - calibration: token windows (empty is fine when nothing is static).
     ///   - progress: called after each decoder layer with (done, total).
@@ -18,16 +28,11 @@ public struct ModelQuantizer {
         var model = model
         let configuration = model.configuration
         try validate(model)
-        let needsCalibration = (0..<configuration.layerCount).contains { index in
-            LlamaLayer.linearNames.contains { name in
-                guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
-                return (spec.input.map { !$0.isDynamic } ?? false) || (spec.output.map { !$0.isDynamic } ?? false)
-            }
-        }
-        if needsCalibration && calibration.isEmpty {
+        let calibrating = needsCalibration(layerCount: configuration.layerCount)
+        if calibrating && calibration.isEmpty {
             throw QuantizationError.unsupported(feature: "static activation or KV-cache scales without calibration data (give --calib-data or use a dynamic scheme)", source: "quantize")
         }
-        var hidden: [Tensor] = needsCalibration ? try calibration.map { try model.embed($0) } : []
+        var hidden: [Tensor] = calibrating ? try calibration.map { try model.embed($0) } : []
         var linears: [QuantizedLinear] = []
         var report: [LayerReport] = []
         for index in 0..<configuration.layerCount {
@@ -44,8 +49,7 @@ public struct ModelQuantizer {
                     let (weight, tensor, error) = try Self.quantizeWeight(linear.weight, spec: weightSpec, name: fullName)
                     quantized.weight = tensor
                     linear = Linear(weight: weight, bias: linear.bias)
-                    report.append(LayerReport(name: fullName, weightError: error, outputError: nil,
-                                              seconds: Date().timeIntervalSince(start)))
+                    report.append(LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start)))
                 }
                 var observed: (input: RangeObserver?, output: RangeObserver?) = (nil, nil)
                 if let input = spec.input, !input.isDynamic { observed.input = RangeObserver() }
@@ -65,7 +69,7 @@ public struct ModelQuantizer {
                 }
                 try installStaticQuantizers(&model, layerIndex: index, observers: observers, linears: &layerLinears)
             }
-            if needsCalibration {
+            if calibrating {
                 for window in hidden.indices {
                     model.forwardLayer(index, hidden: &hidden[window], cache: model.makeCache(capacity: hidden[window].shape[0]))
                 }
@@ -130,6 +134,10 @@ public struct ModelQuantizer {
     }
 
     private func validate(_ model: LlamaModel) throws {
+        // Only round-to-nearest exists so far: a recipe asking for more must not silently get less.
+        for algorithm in config.algorithms where algorithm != .rtn {
+            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; rtn is)", source: "quantize")
+        }
         if config.spec(forLayer: "lm_head") != nil {
             throw QuantizationError.unsupported(feature: "quantizing lm_head (keep it excluded: --exclude lm_head)", source: "quantize")
         }

@@ -28,13 +28,10 @@ public struct LayerReport: Codable, Sendable {
     public var name: String
     /// ‖W − Ŵ‖² / ‖W‖² of the weight.
     public var weightError: Double
-    /// Mean squared difference of the layer's outputs on the calibration inputs (nil without calibration).
-    public var outputError: Double?
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case name, seconds
         case weightError = "weight_error"
-        case outputError = "output_error"
     }
 }

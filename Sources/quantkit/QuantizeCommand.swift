@@ -63,7 +63,8 @@ struct QuantizeCommand: ParsableCommand {
         let quantConfig = try makeConfig()
         let loaded = try AnyModelLoader.load(model!)
         var calibration: [[Int]] = []
-        if needsCalibration(quantConfig, layers: loaded.model.configuration.layerCount) {
+        let quantizer = ModelQuantizer(config: quantConfig)
+        if quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount) {
             let path = try calibData ?? bundledData("wiki_calib.txt", flag: "--calib-data")
             let tokens = loaded.tokenizer.encode(try readText(path), addSpecialTokens: false)
             guard tokens.count >= seqLen else {
@@ -74,7 +75,7 @@ struct QuantizeCommand: ParsableCommand {
             calibration = (0..<count).map { Array(tokens[($0 * seqLen)..<(($0 + 1) * seqLen)]) }
         }
         let progress = Progress("layer", total: loaded.model.configuration.layerCount)
-        let quantized = try ModelQuantizer(config: quantConfig).quantize(loaded.model, calibration: calibration) { done, _ in
+        let quantized = try quantizer.quantize(loaded.model, calibration: calibration) { done, _ in
             progress.update(done)
         }
         let quantizeSeconds = Date().timeIntervalSince(start)
@@ -115,15 +116,6 @@ struct QuantizeCommand: ParsableCommand {
         }
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(rawValue:)) }
         return quantConfig
-    }
-
-    func needsCalibration(_ config: QuantConfig, layers: Int) -> Bool {
-        (0..<layers).contains { index in
-            LlamaLayer.linearNames.contains { name in
-                guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
-                return [spec.input, spec.output].contains { $0.map { !$0.isDynamic } ?? false }
-            }
-        }
     }
 
     /// The source's config.json object (an HF directory's own file, or one made from a GGUF's metadata).
