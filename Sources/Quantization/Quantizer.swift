@@ -18,8 +18,9 @@ public struct QuantizedTensor: Sendable, Equatable {
     }
 }
 
-/// Quantization of float32 values with given parameters, with Quark's arithmetic: integers as
-/// `clamp(round(x · (1/s)) + z)`, floats as `cast(clamp(x / s, ±max))`, ties to even.
+/// Quantization of float32 values with given parameters, with the arithmetic of Quark's export path:
+/// integers as `clamp(round(x · (1/s) + z))`, floats as `cast(clamp(x / s, ±max))`, ties to even.
+/// (Quark's fake-quantize path rounds before adding z; the two differ only on ties with odd zero points.)
 public enum Quantizer {
     /// Per-group minimum and maximum of `values` (the memoryless min-max observer of weights).
     public static func groupRanges(_ values: UnsafeBufferPointer<Float>, groupLength: Int) -> (minimum: [Float], maximum: [Float]) {
