@@ -18,9 +18,10 @@ public struct QuantizedTensor: Sendable, Equatable {
     }
 }
 
-/// Quantization of float32 values with given parameters, with the arithmetic of Quark's export path:
-/// integers as `clamp(round(x · (1/s) + z))`, floats as `cast(clamp(x / s, ±max))`, ties to even.
-/// (Quark's fake-quantize path rounds before adding z; the two differ only on ties with odd zero points.)
+/// Quantization of float32 values with given parameters, with the arithmetic of the files amd-quark
+/// exports: integers as `clamp(round(x · (1/s)) + z)`, floats as `cast(clamp(x / s, ±max))`, ties to
+/// even. (Quark's standalone real quantizer rounds after adding z; the two differ only on ties with
+/// odd zero points.)
 public enum Quantizer {
     /// Per-group minimum and maximum of `values` (the memoryless min-max observer of weights).
     public static func groupRanges(_ values: UnsafeBufferPointer<Float>, groupLength: Int) -> (minimum: [Float], maximum: [Float]) {
@@ -58,8 +59,10 @@ public enum Quantizer {
                 let inverse = 1 / Swift.max(parameters.scales[group], Float.leastNormalMagnitude)
                 let zero = Float(parameters.zeroPoints?[group] ?? 0)
                 for i in (group * length)..<((group + 1) * length) {
-                    // Quark's real quantizer (its export) rounds after adding the zero point.
-                    let q = (values[i] * inverse + zero).rounded(.toNearestOrEven)
+                    // Round, then add the zero point: what amd-quark's quantize → freeze → export
+                    // pipeline writes (freeze keeps the fake-quantized weight, and the export
+                    // re-quantizes it exactly). Its standalone real quantizer rounds after adding z.
+                    let q = (values[i] * inverse).rounded(.toNearestOrEven) + zero
                     codes[i] = Int32(Swift.min(Swift.max(q, qmin), qmax))
                 }
             }
