@@ -98,11 +98,47 @@ public enum Quantizer {
         }
     }
 
-    /// Quantize-dequantize in place with `parameters` (what a consumer computes with).
+    /// Quantize-dequantize in place with `parameters` (what a consumer computes with). The same
+    /// arithmetic as `codes` followed by `dequantize` (tested), without materializing the codes:
+    /// this runs on every activation at evaluation time.
     public static func fakeQuantize(_ values: UnsafeMutableBufferPointer<Float>, parameters: QuantParameters, spec: QuantSpec) {
-        let codes = codes(UnsafeBufferPointer(values), parameters: parameters, spec: spec)
-        var output = [Float](repeating: 0, count: values.count)
-        dequantize(codes, parameters: parameters, spec: spec, into: &output)
-        _ = output.withUnsafeBufferPointer { values.update(fromContentsOf: $0) }
+        let length = parameters.groupLength
+        if let range = spec.format.integerRange {
+            let qmin = Float(range.lowerBound), qmax = Float(range.upperBound)
+            for group in parameters.scales.indices {
+                let scale = parameters.scales[group]
+                let inverse = 1 / Swift.max(scale, Float.leastNormalMagnitude)
+                let zero = Float(parameters.zeroPoints?[group] ?? 0)
+                for i in (group * length)..<((group + 1) * length) {
+                    let q = Swift.min(Swift.max((values[i] * inverse).rounded(.toNearestOrEven) + zero, qmin), qmax)
+                    values[i] = (q - zero) * scale
+                }
+            }
+        } else if let minifloat = spec.format.minifloat {
+            let limit = minifloat.maxNormal
+            let keepsNegativeZero = spec.format.bitWidth == 8
+            var table = (0..<256).map { minifloat.decode(UInt8($0)) }
+            if !keepsNegativeZero { table[Int(minifloat.signBit)] = 0 }
+            let chunk = 1024
+            var scaled = [Float](repeating: 0, count: chunk)
+            var codes = [UInt8](repeating: 0, count: chunk)
+            for group in parameters.scales.indices {
+                let dequantScale = parameters.scales[group]
+                let scale = dequantScale == 0 ? QuantParameters.epsilon : dequantScale
+                var start = group * length
+                let end = start + length
+                while start < end {
+                    let count = Swift.min(chunk, end - start)
+                    for j in 0..<count { scaled[j] = Swift.min(Swift.max(values[start + j] / scale, -limit), limit) }
+                    scaled.withUnsafeBufferPointer { source in
+                        codes.withUnsafeMutableBufferPointer { minifloat.encode(UnsafeBufferPointer(rebasing: source[0..<count]), into: $0, saturate: true) }
+                    }
+                    for j in 0..<count { values[start + j] = table[Int(codes[j])] * dequantScale }
+                    start += count
+                }
+            }
+        } else {
+            preconditionFailure("\(spec.format) is a cast, not a quantized format")
+        }
     }
 }

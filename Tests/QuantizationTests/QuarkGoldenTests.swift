@@ -76,6 +76,11 @@ struct QuarkGoldenTests {
             let actual = quantized.dequantized()
             let mismatches = zip(actual, expected).enumerated().filter { $1.0.bitPattern != $1.1.bitPattern && !($1.0 == 0 && $1.1 == 0) }
             #expect(mismatches.isEmpty, "\(mismatches.count) dequantized values differ, e.g. \(mismatches.prefix(3).map { "[\($0.offset)] \($0.element.0) vs \($0.element.1)" })")
+            // The in-place path activations take must give the same values.
+            var faked = input.floats()
+            faked.withUnsafeMutableBufferPointer { Quantizer.fakeQuantize($0, parameters: quantized.parameters, spec: spec) }
+            let fakeMismatches = zip(faked, expected).filter { $0.bitPattern != $1.bitPattern && !($0 == 0 && $1 == 0) }
+            #expect(fakeMismatches.isEmpty, "fakeQuantize: \(fakeMismatches.count) values differ from Quark's")
         }
     }
 }
