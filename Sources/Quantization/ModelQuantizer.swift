@@ -23,8 +23,11 @@ public struct ModelQuantizer {
 
     /// - Parameters:
     ///   - calibration: token windows (empty is fine when nothing is static).
+    ///   - errorWindows: how many of those windows measure each linear's output error (0: none).
+    ///     They run through the quantized layers even when nothing needs calibrating.
     ///   - progress: called after each decoder layer with (done, total).
-    public func quantize(_ model: LlamaModel, calibration: [[Int]], progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
+    public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0,
+                         progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
         var model = model
         let configuration = model.configuration
         try validate(model)
@@ -32,11 +35,13 @@ public struct ModelQuantizer {
         if calibrating && calibration.isEmpty {
             throw QuantizationError.unsupported(feature: "static activation or KV-cache scales without calibration data (give --calib-data or use a dynamic scheme)", source: "quantize")
         }
-        var hidden: [Tensor] = calibrating ? try calibration.map { try model.embed($0) } : []
+        let probing = min(max(0, errorWindows), calibration.count)
+        var hidden: [Tensor] = try (calibrating ? calibration : Array(calibration.prefix(probing))).map { try model.embed($0) }
         var linears: [QuantizedLinear] = []
         var report: [LayerReport] = []
         for index in 0..<configuration.layerCount {
-            var layer = model.layers[index]
+            let originalLayer = model.layers[index]
+            var layer = originalLayer
             var observers: [Int: (input: RangeObserver?, output: RangeObserver?)] = [:]
             var layerLinears: [Int: QuantizedLinear] = [:]
             for (slot, (name, path)) in zip(LlamaLayer.linearNames, LlamaLayer.linearKeyPaths).enumerated() {
@@ -69,15 +74,40 @@ public struct ModelQuantizer {
                 }
                 try installStaticQuantizers(&model, layerIndex: index, observers: observers, linears: &layerLinears)
             }
-            if calibrating {
-                for window in hidden.indices {
-                    model.forwardLayer(index, hidden: &hidden[window], cache: model.makeCache(capacity: hidden[window].shape[0]))
+            // The quantized layer's outputs feed the next layer; the first windows also measure each
+            // linear's output error against its float weight on the same inputs.
+            var probed = model
+            let probes = installProbes(&probed, layerIndex: index, original: originalLayer, linears: layerLinears)
+            for window in hidden.indices {
+                let runner = window < probing ? probed : model
+                runner.forwardLayer(index, hidden: &hidden[window], cache: runner.makeCache(capacity: hidden[window].shape[0]))
+            }
+            if probing > 0 {
+                for (slot, probe) in probes {
+                    guard let name = layerLinears[slot]?.name, let row = report.lastIndex(where: { $0.name == name }) else { continue }
+                    report[row].outputError = probe.relativeError
                 }
             }
             linears += layerLinears.keys.sorted().map { layerLinears[$0]! }
             progress(index + 1, configuration.layerCount)
         }
         return QuantizedModel(model: model, config: config, linears: linears, report: report)
+    }
+
+    /// Output-error probes on every quantized linear of `layerIndex` in `model` (a copy of the
+    /// quantized model that only the probing windows run through).
+    private func installProbes(_ model: inout LlamaModel, layerIndex: Int, original: LlamaLayer,
+                               linears: [Int: QuantizedLinear]) -> [Int: OutputErrorProbe] {
+        var layer = model.layers[layerIndex]
+        var probes: [Int: OutputErrorProbe] = [:]
+        for slot in linears.keys {
+            let path = LlamaLayer.linearKeyPaths[slot]
+            let probe = OutputErrorProbe(original: original[keyPath: path], quantized: layer[keyPath: path])
+            layer[keyPath: path].inputQuantizer = probe
+            probes[slot] = probe
+        }
+        model.layers[layerIndex] = layer
+        return probes
     }
 
     /// Static scales from the observed ranges. The KV scale is shared by k_proj and v_proj: the max of

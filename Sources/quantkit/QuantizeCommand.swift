@@ -29,6 +29,8 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("tasks")], help: "Quark alias of --eval (ppl / wikitext).") var tasks: String?
     @Option(name: [.customLong("eval-data")], help: "Evaluation text (default: the bundled Data/wiki_eval.txt).") var evalData: String?
     @Option(name: [.customLong("eval-windows")], help: "Perplexity windows of --seq-len.") var evalWindows = 64
+    @Option(name: [.customLong("error-windows")], help: "Calibration windows that measure each linear's output error (0: none).")
+    var errorWindows = 4
     @Flag(name: [.customLong("list-schemes")], help: "Print the named schemes, one per line.") var listSchemes = false
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
@@ -38,6 +40,7 @@ struct QuantizeCommand: ParsableCommand {
         guard output != nil || eval != nil || tasks != nil else { throw ValidationError("--output is required (or --eval ppl to only measure)") }
         guard (scheme == nil) != (config == nil) else { throw ValidationError("give exactly one of --scheme or --config") }
         guard numCalibData >= 1 else { throw ValidationError("--num-calib-data must be at least 1, got \(numCalibData)") }
+        guard errorWindows >= 0 else { throw ValidationError("--error-windows must be 0 or more, got \(errorWindows)") }
         guard seqLen >= 2 else { throw ValidationError("--seq-len must be at least 2, got \(seqLen)") }
         if let groupSize, groupSize < 1 { throw ValidationError("--group-size must be positive, got \(groupSize)") }
         if let kvCacheDType, !["fp8", "int8"].contains(kvCacheDType) {
@@ -64,18 +67,23 @@ struct QuantizeCommand: ParsableCommand {
         let loaded = try AnyModelLoader.load(model!)
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig)
-        if quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount) {
-            let path = try calibData ?? bundledData("wiki_calib.txt", flag: "--calib-data")
+        let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
+        // Weight-only runs read calibration text only to measure output errors: without a bundled
+        // text they go on without that column.
+        let calibrationPath: String? = calibrating ? try calibData ?? bundledData("wiki_calib.txt", flag: "--calib-data")
+            : errorWindows > 0 ? calibData ?? (try? bundledData("wiki_calib.txt", flag: "--calib-data")) : nil
+        if let path = calibrationPath {
             let tokens = loaded.tokenizer.encode(try readText(path), addSpecialTokens: false)
             guard tokens.count >= seqLen else {
                 throw ValidationError("\(path): \(tokens.count) tokens is shorter than one calibration window of --seq-len \(seqLen)")
             }
-            let count = min(numCalibData, tokens.count / seqLen)
-            if count < numCalibData { note("\(path) holds \(count) windows of \(seqLen) tokens; calibrating on \(count)") }
+            let wanted = calibrating ? numCalibData : min(numCalibData, errorWindows)
+            let count = min(wanted, tokens.count / seqLen)
+            if count < wanted { note("\(path) holds \(count) windows of \(seqLen) tokens; calibrating on \(count)") }
             calibration = (0..<count).map { Array(tokens[($0 * seqLen)..<(($0 + 1) * seqLen)]) }
         }
         let progress = Progress("layer", total: loaded.model.configuration.layerCount)
-        let quantized = try quantizer.quantize(loaded.model, calibration: calibration) { done, _ in
+        let quantized = try quantizer.quantize(loaded.model, calibration: calibration, errorWindows: errorWindows) { done, _ in
             progress.update(done)
         }
         let quantizeSeconds = Date().timeIntervalSince(start)
@@ -86,7 +94,7 @@ struct QuantizeCommand: ParsableCommand {
             try exporter.export(to: URL(fileURLWithPath: output))
         }
         var summary = QuantizeSummary(output: output, format: format, seconds: 0, quantizeSeconds: quantizeSeconds,
-                                      calibrationWindows: calibration.count, layers: quantized.report)
+                                      calibrationWindows: calibrating ? calibration.count : 0, layers: quantized.report)
         if eval != nil || tasks != nil {
             let path = try evalData ?? bundledData("wiki_eval.txt", flag: "--eval-data")
             let tokens = loaded.tokenizer.encode(try readText(path), addSpecialTokens: false)
@@ -131,9 +139,11 @@ struct QuantizeCommand: ParsableCommand {
     }
 
     func printTable(_ summary: QuantizeSummary) {
-        print("layer".padding(toLength: 44, withPad: " ", startingAt: 0) + "weight error")
+        // Relative squared errors: of the weight, and of the linear's output on calibration inputs.
+        print("layer".padding(toLength: 44, withPad: " ", startingAt: 0) + "weight error  output error")
         for layer in summary.layers {
-            print(layer.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%.3e", layer.weightError))
+            print(layer.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%.3e     ", layer.weightError)
+                  + (layer.outputError.map { String(format: "%.3e", $0) } ?? "-"))
         }
         if let output = summary.output { print("wrote \(output) (\(summary.format))") }
         if let ppl = summary.perplexity {
