@@ -4,8 +4,9 @@ import Tensors
 
 /// Quantizes a Llama-family model with round-to-nearest weights and calibrated static activation
 /// and KV scales, streaming one decoder layer at a time (DESIGN.md): the calibration windows'
-/// hidden states enter layer i, its weights are quantized, its inputs observed, its activation
-/// quantizers installed, and its quantized outputs become layer i+1's inputs.
+/// hidden states enter layer i, its weights are quantized, its float inputs and outputs observed
+/// (amd-quark calibrates the float model), its static quantizers installed, and its float outputs
+/// become layer i+1's inputs.
 public struct ModelQuantizer {
     public var config: QuantConfig
 
@@ -23,8 +24,9 @@ public struct ModelQuantizer {
 
     /// - Parameters:
     ///   - calibration: token windows (empty is fine when nothing is static).
-    ///   - errorWindows: how many of those windows measure each linear's output error (0: none).
-    ///     They run through the quantized layers even when nothing needs calibrating.
+    ///   - errorWindows: how many of those windows measure each linear's output error (0: none;
+    ///     128 evenly spaced rows of each).
+    ///     They are carried through the layers even when nothing needs calibrating.
     ///   - progress: called after each decoder layer with (done, total).
     public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0,
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
@@ -42,7 +44,9 @@ public struct ModelQuantizer {
         for index in 0..<configuration.layerCount {
             let originalLayer = model.layers[index]
             var layer = originalLayer
+            var observing = originalLayer
             var observers: [Int: (input: RangeObserver?, output: RangeObserver?)] = [:]
+            var samplers: [Int: InputSampler] = [:]
             var layerLinears: [Int: QuantizedLinear] = [:]
             for (slot, (name, path)) in zip(LlamaLayer.linearNames, LlamaLayer.linearKeyPaths).enumerated() {
                 let fullName = "model.layers.\(index).\(name)"
@@ -59,55 +63,40 @@ public struct ModelQuantizer {
                 var observed: (input: RangeObserver?, output: RangeObserver?) = (nil, nil)
                 if let input = spec.input, !input.isDynamic { observed.input = RangeObserver() }
                 if let output = spec.output, !output.isDynamic { observed.output = RangeObserver() }
-                linear.inputQuantizer = observed.input ?? spec.input.flatMap { activationQuantizer($0, parameters: nil) }
-                linear.outputQuantizer = observed.output ?? spec.output.flatMap { activationQuantizer($0, parameters: nil) }
+                let sampler = probing > 0 ? InputSampler(next: observed.input, calls: probing) : nil
+                observing[keyPath: path].inputQuantizer = sampler ?? observed.input
+                if let sampler { samplers[slot] = sampler }
+                observing[keyPath: path].outputQuantizer = observed.output
+                // Static quantizers are installed once their observers have seen every window.
+                linear.inputQuantizer = spec.input.flatMap { activationQuantizer($0, parameters: nil) }
+                linear.outputQuantizer = spec.output.flatMap { activationQuantizer($0, parameters: nil) }
                 observers[slot] = observed
                 layer[keyPath: path] = linear
                 layerLinears[slot] = quantized
             }
+            // One float pass per window: the observers see the float model's activations, as amd-quark
+            // calibrates (every weight and activation quantizer off), and the float outputs feed the
+            // next layer. Samplers keep rows of the first windows' inputs to measure output errors.
+            var floatModel = model
+            floatModel.layers[index] = observing
+            for window in hidden.indices {
+                floatModel.forwardLayer(index, hidden: &hidden[window], cache: floatModel.makeCache(capacity: hidden[window].shape[0]))
+            }
             model.layers[index] = layer
             if !observers.values.allSatisfy({ $0.input == nil && $0.output == nil }) {
-                // Observe this layer's inputs and outputs on every window.
-                for window in hidden.indices {
-                    var copy = hidden[window]
-                    model.forwardLayer(index, hidden: &copy, cache: model.makeCache(capacity: copy.shape[0]))
-                }
                 try installStaticQuantizers(&model, layerIndex: index, observers: observers, linears: &layerLinears)
             }
-            // The quantized layer's outputs feed the next layer; the first windows also measure each
-            // linear's output error against its float weight on the same inputs.
-            var probed = model
-            let probes = installProbes(&probed, layerIndex: index, original: originalLayer, linears: layerLinears)
-            for window in hidden.indices {
-                let runner = window < probing ? probed : model
-                runner.forwardLayer(index, hidden: &hidden[window], cache: runner.makeCache(capacity: hidden[window].shape[0]))
-            }
-            if probing > 0 {
-                for (slot, probe) in probes {
-                    guard let name = layerLinears[slot]?.name, let row = report.lastIndex(where: { $0.name == name }) else { continue }
-                    report[row].outputError = probe.relativeError
-                }
+            for (slot, sampler) in samplers {
+                guard let inputs = sampler.samples, let name = layerLinears[slot]?.name,
+                      let row = report.lastIndex(where: { $0.name == name }) else { continue }
+                let path = LlamaLayer.linearKeyPaths[slot]
+                report[row].outputError = relativeOutputError(inputs: inputs, original: originalLayer[keyPath: path],
+                                                              quantized: model.layers[index][keyPath: path])
             }
             linears += layerLinears.keys.sorted().map { layerLinears[$0]! }
             progress(index + 1, configuration.layerCount)
         }
         return QuantizedModel(model: model, config: config, linears: linears, report: report)
-    }
-
-    /// Output-error probes on every quantized linear of `layerIndex` in `model` (a copy of the
-    /// quantized model that only the probing windows run through).
-    private func installProbes(_ model: inout LlamaModel, layerIndex: Int, original: LlamaLayer,
-                               linears: [Int: QuantizedLinear]) -> [Int: OutputErrorProbe] {
-        var layer = model.layers[layerIndex]
-        var probes: [Int: OutputErrorProbe] = [:]
-        for slot in linears.keys {
-            let path = LlamaLayer.linearKeyPaths[slot]
-            let probe = OutputErrorProbe(original: original[keyPath: path], quantized: layer[keyPath: path])
-            layer[keyPath: path].inputQuantizer = probe
-            probes[slot] = probe
-        }
-        model.layers[layerIndex] = layer
-        return probes
     }
 
     /// Static scales from the observed ranges. The KV scale is shared by k_proj and v_proj: the max of

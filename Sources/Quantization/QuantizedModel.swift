@@ -28,8 +28,8 @@ public struct LayerReport: Codable, Sendable {
     public var name: String
     /// ‖W − Ŵ‖² / ‖W‖² of the weight.
     public var weightError: Double
-    /// ‖y − ŷ‖² / ‖y‖² of the linear's output on calibration inputs (quantized weight and
-    /// activations against the float weight on the same inputs); nil when not measured.
+    /// ‖y − ŷ‖² / ‖y‖² of the linear's output on rows of its float calibration inputs (quantized
+    /// weight and activations against the float weight); nil when not measured.
     public var outputError: Double?
     public var seconds: Double
 

@@ -5,7 +5,7 @@ import TestSupport
 import Quantization
 import Tensors
 
-/// The closing table's output error: measured on the inputs each linear really sees, without
+/// The closing table's output error: measured on rows of the float inputs each linear sees, without
 /// changing what the quantization produces.
 struct OutputErrorTests {
     static let calibration = [[1, 5, 9, 3, 7, 11, 2, 8], [4, 4, 19, 0, 13, 6, 15, 10]]
