@@ -7,19 +7,21 @@ logits for 4 prompts within 1e-3 × max |logit| of QuantKit's run of the same ex
 
 Coarse activations make the network numerically chaotic: a one-ulp float difference (OpenBLAS vs
 torch summation order) moves an activation across a rounding boundary and the changed code
-propagates (layers 0-2 of the fp8 export agree to 5e-7; a flip appears in layer 3). transformers
-disagrees with itself the same way: the same export run in float64, or with eager instead of sdpa
-attention, moves int8's 16-window perplexity by 0.1-0.3 % and MXFP4's by 2.8 %. So where the strict
-tolerances fail, the check measures that spread in the same run and requires QuantKit's distance from
-transformers (float32, sdpa) to be within 3× of it (weaker than the issue's 0.2 %; the issue note
-says so): median logit difference against the float64 run's, perplexity against the larger of the
-float64 and eager deviations. int8 and MXFP4 perplexities use 16 windows (float64 is slow).
+propagates. For the int8 export, QuantKit's logits after 1 decoder layer equal transformers' to
+3.6e-7 (median row) with one row off by a flipped code; the flipped rows spread through attention
+until, after 6 layers, most rows differ. transformers disagrees with itself the same way: multiplying
+its embeddings by (1 + 2^-23·noise) moves int8's 16-window perplexity by up to 0.7 %. So where the
+strict tolerances fail, the check measures that spread in the same run (three seeded one-ulp
+perturbations of the embedding output) and requires QuantKit's distance from transformers to be within
+3× of it (weaker than the issue's 0.2 %; the issue note says so): the median logit difference against
+the perturbed run's, the perplexity against the largest perturbed deviation. int8 and MXFP4
+perplexities use 16 windows.
 """
 import json, os, shutil, subprocess, tempfile, time
 import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
-from common import arguments, perplexity, quantkit, Tally, REPO
+from common import arguments, perplexity, perturbed, quantkit, Tally, REPO
 
 SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"]), ("mxfp4", [])]
 CHAOTIC = {"int8", "mxfp4"}
@@ -69,31 +71,29 @@ def main():
             ours_ppl = quantkit(a.bin, "eval", "--model", out, "--data", data, "--seq-len", "512", "--max-windows", str(windows))["perplexity"]
             relative = abs(ours_ppl - reference) / reference
             strict_logits, strict_ppl = max(ours_diff) <= 1e-3, relative <= 2e-3
-            # The consumer's own spread, measured only when a strict tolerance fails (float64 last:
-            # amd-quark converts with .double(), and nothing runs in float32 after it).
-            ppl_spread, eager_ppl, double_ppl, self_diff = 0.0, None, None, []
-            if not strict_ppl:
-                eager_ppl = perplexity(model, eval_ids, 512, windows, "eager", torch.float32)
+            # The consumer's own spread under one-ulp perturbations of its embeddings, measured only
+            # when a strict tolerance fails.
+            spread_ppls, self_diff = [], []
             if not (strict_logits and strict_ppl):
-                model.config._attn_implementation = "sdpa"
-                model.double()
-                for ids, sdpa in prompt_ids:
-                    with torch.no_grad():
-                        double = model(input_ids=ids.unsqueeze(0)).logits[0].float()
-                    self_diff += ((double - sdpa).abs().amax(dim=1) / sdpa.abs().max()).tolist()
-                if not strict_ppl:
-                    double_ppl = perplexity(model, eval_ids, 512, windows, "sdpa", torch.float64)
-                    ppl_spread = max(abs(eager_ppl - reference), abs(double_ppl - reference)) / reference
+                with perturbed(model) as reseed:
+                    reseed(0)
+                    for ids, sdpa in prompt_ids:
+                        self_diff += ((logits_of(model, ids, "sdpa") - sdpa).abs().amax(dim=1) / sdpa.abs().max()).tolist()
+                    if not strict_ppl:
+                        for seed in range(3):
+                            reseed(seed)
+                            spread_ppls.append(perplexity(model, eval_ids, 512, windows, "sdpa"))
+            ppl_spread = max((abs(p - reference) / reference for p in spread_ppls), default=0.0)
             label = scheme + (" + fp8 KV" if extra else "")
             median = lambda values: sorted(values)[len(values) // 2]
             logits_ok = strict_logits or median(ours_diff) <= 3 * max(median(self_diff), 1e-4)
             tally.check(logits_ok, "%s: transformers + amd-quark loads the export (quantized in %.0f s); logits |Δ| max %.2e, median %.1e × max |logit|%s"
                         % (label, seconds, max(ours_diff), median(ours_diff), "" if strict_logits else
-                           " (transformers float64 vs float32: max %.2e, median %.1e)" % (max(self_diff), median(self_diff))))
+                           " (transformers perturbed by one ulp: max %.2e, median %.1e)" % (max(self_diff), median(self_diff))))
             tally.check(strict_ppl or relative <= 3 * ppl_spread,
                         "%s: perplexity QuantKit %.4f vs transformers + amd-quark %.4f (%.3f %% apart, %d windows%s)"
                         % (label, ours_ppl, reference, 100 * relative, windows, "" if strict_ppl else
-                           "; the consumer's own spread: eager %.4f, float64 %.4f, %.3f %%" % (eager_ppl, double_ppl, 100 * ppl_spread)))
+                           "; transformers perturbed by one ulp: %s, spread %.3f %%" % (", ".join("%.4f" % p for p in spread_ppls), 100 * ppl_spread)))
             del model
             shutil.rmtree(out, ignore_errors=True)
     finally:

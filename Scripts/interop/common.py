@@ -1,6 +1,6 @@
 """Shared helpers for the interop checks: argument parsing, running the QuantKit binary, and the
 `N passed, M failed` closing line that CI reads."""
-import argparse, json, os, subprocess, sys
+import argparse, contextlib, json, os, subprocess, sys
 
 
 def arguments(description):
@@ -35,6 +35,22 @@ def perplexity(model, ids, seq_len, windows, attention=None, dtype=None):
             logits = model(input_ids=x, use_cache=False).logits.float()
             total += torch.nn.functional.cross_entropy(logits[0, :-1], x[0, 1:], reduction="sum").item()
     return math.exp(total / (windows * (seq_len - 1)))
+
+
+@contextlib.contextmanager
+def perturbed(model):
+    """Multiplies the embedding output by (1 + 2^-23 · N(0,1)) from a seeded generator: a one-ulp
+    perturbation that shows how far the model's own rounding noise moves its results. Yields a
+    function that reseeds the generator."""
+    import torch
+    state = {}
+    def hook(module, inputs, output):
+        return output * (1 + torch.randn(output.shape, generator=state["generator"]) * 2.0 ** -23)
+    handle = model.model.embed_tokens.register_forward_hook(hook)
+    try:
+        yield lambda seed: state.update(generator=torch.Generator().manual_seed(seed))
+    finally:
+        handle.remove()
 
 
 class Tally:
