@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """QuantKit's Quark-format exports load in the real consumer (transformers with amd-quark installed)
 and compute what QuantKit computes. SmolLM2 fp32, four schemes: uint4 per-group 64 asymmetric,
-int8 W + A per-tensor static, fp8 W + A per-tensor static with fp8 KV cache, MXFP4 W + A. For each:
+int8 W + A per-tensor static, fp8 W + A per-tensor static with fp8 KV cache, MXFP4 W + A, and fp8 W +
+dynamic per-tensor fp8 A with no calibration (seed 003). For each:
 logits for 4 prompts within 1e-3 × max |logit| of QuantKit's run of the same export, and perplexity
 (Data/wiki_eval.txt, seq-len 512) within 0.2 %.
 
@@ -23,7 +24,7 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from common import arguments, perplexity, perturbed, quantkit, Tally, REPO
 
-SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"]), ("mxfp4", [])]
+SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"]), ("mxfp4", []), ("fp8_dynamic", [])]
 CHAOTIC = {"int8", "mxfp4"}
 PROMPTS = ["The capital of France is", "def fibonacci(n):\n    if n < 2:",
            "In 1905, Albert Einstein published", "Quantization reduces the memory of large language models by"]

@@ -1,11 +1,14 @@
 /// Named schemes: amd-quark 0.13's `LLMTemplate` names (what its LLM PTQ example's `--quant_scheme`
-/// takes), each one global layer spec, plus the descriptive `w_…_a_…` spellings as aliases.
+/// takes), each one global layer spec, then QuantKit's own, plus the descriptive `w_…_a_…` spellings
+/// as aliases.
 public enum QuantScheme {
     public struct Entry: Sendable {
         public var name: String
         public var summary: String
         /// nil for a Quark scheme QuantKit recognises but cannot run yet.
         public var spec: LayerQuantSpec?
+        /// Whether amd-quark's `LLMTemplate` has this name (the others are QuantKit's own).
+        public var isQuark = true
     }
 
     static func int4Group(_ format: ElementFormat, _ size: Int) -> QuantSpec {
@@ -56,6 +59,10 @@ public enum QuantScheme {
                      "amdfp4_global16", "amdfp4_global32"] {
             entries.append(Entry(name: name, summary: "Quark scheme not supported yet (two-level or non-OCP scales)", spec: nil))
         }
+        // vLLM's `quantization="fp8"`: per-tensor scales for weights and, computed on the fly, for
+        // activations; no calibration data at all.
+        entries.append(Entry(name: "fp8_dynamic", summary: "fp8 e4m3 weights per tensor, dynamic per-tensor activations; no calibration",
+                             spec: LayerQuantSpec(weight: fp8, input: QuantSpec(format: .fp8E4M3, isDynamic: true)), isQuark: false))
         return entries
     }
 
@@ -63,7 +70,7 @@ public enum QuantScheme {
     public static let aliases: [String: String] = [
         "w_uint4_per_group_asym": "uint4_wo_128", "w_int4_per_group_sym": "int4_wo_128",
         "w_int4_per_channel_sym": "int4_wo_per_channel", "w_uint4_per_channel_asym": "uint4_wo_per_channel",
-        "w_int8_a_int8_per_tensor_sym": "int8", "w_fp8_a_fp8": "fp8", "w_fp8_per_channel_a_fp8_per_token": "ptpc_fp8",
+        "w_int8_a_int8_per_tensor_sym": "int8", "w_fp8_a_fp8": "fp8", "w_fp8_a_fp8_dynamic": "fp8_dynamic", "w_fp8_per_channel_a_fp8_per_token": "ptpc_fp8",
         "w_mxfp4_a_mxfp4": "mxfp4", "w_mxfp4": "mxfp4_weight_only", "w_mxfp4_a_fp8": "mxfp4_fp8",
         "w_mxfp6_e3m2_a_mxfp6_e3m2": "mxfp6_e3m2", "w_mxfp6_e2m3_a_mxfp6_e2m3": "mxfp6_e2m3",
     ]

@@ -20,6 +20,8 @@ struct QuarkRoundTripTests {
                                                                input: QuantSpec(format: .uint8, symmetric: false)), nil),
         ("fp8 + fp8 KV", LayerQuantSpec(weight: QuantSpec(format: .fp8E4M3), input: QuantSpec(format: .fp8E4M3)),
          QuantSpec(format: .fp8E4M3, scaleTypeUnset: true)),
+        ("fp8, dynamic per-tensor (no calibration)", LayerQuantSpec(weight: QuantSpec(format: .fp8E4M3),
+                                                                  input: QuantSpec(format: .fp8E4M3, isDynamic: true)), nil),
         ("fp8 per-channel, dynamic per-token", LayerQuantSpec(weight: QuantSpec(format: .fp8E4M3, granularity: .perChannel),
                                                               input: QuantSpec(format: .fp8E4M3, granularity: .perChannel, isDynamic: true)), nil),
     ]

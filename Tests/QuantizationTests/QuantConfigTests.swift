@@ -11,7 +11,7 @@ struct QuantConfigTests {
         String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 
-    static let supported = QuantScheme.all().filter { $0.spec != nil }.map(\.name)
+    static let supported = QuantScheme.all().filter { $0.spec != nil && $0.isQuark }.map(\.name)
 
     /// Every scheme QuantKit runs writes exactly the `global_quant_config` amd-quark's LLMTemplate
     /// builds for it, and Quark's dictionary parses back to the same spec.
@@ -26,8 +26,17 @@ struct QuantConfigTests {
         #expect(parsed == ours)
     }
 
+    /// Seed 003's FP8 W8A8: dynamic per-tensor activations, nothing to calibrate.
+    @Test func fp8DynamicNeedsNoCalibration() throws {
+        let dynamic = try QuantScheme.spec(named: "fp8_dynamic")
+        #expect(dynamic.weight == QuantSpec(format: .fp8E4M3) && dynamic.input == QuantSpec(format: .fp8E4M3, isDynamic: true))
+        #expect(try QuantScheme.spec(named: "w_fp8_a_fp8_dynamic") == dynamic)
+        #expect(!ModelQuantizer(config: QuantConfig(global: dynamic)).needsCalibration(layerCount: 2))
+        #expect(ModelQuantizer(config: QuantConfig(global: try QuantScheme.spec(named: "fp8"))).needsCalibration(layerCount: 2))
+    }
+
     @Test func everyQuarkSchemeIsListed() {
-        #expect(Set(QuantScheme.all().map(\.name)) == Set(Self.quarkSchemes.keys))
+        #expect(Set(QuantScheme.all().filter(\.isQuark).map(\.name)) == Set(Self.quarkSchemes.keys))
     }
 
     @Test func unknownSchemesListTheValidOnes() throws {
