@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """QuantKit's Quark-format exports load in the real consumer (transformers with amd-quark installed)
-and compute what QuantKit computes. SmolLM2 fp32, four schemes: uint4 per-group 64 asymmetric,
+and compute what QuantKit computes. SmolLM2 fp32, five schemes: uint4 per-group 64 asymmetric,
 int8 W + A per-tensor static, fp8 W + A per-tensor static with fp8 KV cache, MXFP4 W + A, and fp8 W +
 dynamic per-tensor fp8 A with no calibration (seed 003). For each:
 logits for 4 prompts within 1e-3 × max |logit| of QuantKit's run of the same export, and perplexity
