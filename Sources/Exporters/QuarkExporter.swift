@@ -83,6 +83,10 @@ public struct QuarkExporter {
     static func weightItems(_ module: String, _ weight: QuantizedTensor) throws -> [Item] {
         let spec = weight.spec, rows = weight.rows, columns = weight.columns
         let parameters = weight.parameters
+        // Quark's format has no g_idx: its GPTQ requires static groups whenever act-order runs.
+        guard weight.groupIndex == nil else {
+            throw QuantizationError.unsupported(feature: "groups out of column order (GPTQ act-order without static groups) in a Quark export; use static groups", source: module)
+        }
         let scaleDType: DType = spec.scaleType == .float16 ? .float16 : .float32
         func scaleBytes(_ scales: [Float]) -> [UInt8] {
             scaleDType == .float16 ? bytes(scales.map { Float16($0) }) : bytes(scales)

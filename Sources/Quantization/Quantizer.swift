@@ -9,11 +9,39 @@ public struct QuantizedTensor: Sendable, Equatable {
     /// [rows · columns]: the integer code (ints) or the element's bit pattern (floats).
     public var codes: [Int32]
     public var parameters: QuantParameters
+    /// [columns]: which of its row's groups each column's parameters are in, when the groups are not
+    /// contiguous runs of columns (GPTQ's act-order with dynamic groups, written as `g_idx`); the
+    /// scales of row r are then `parameters.scales[r · groupsPerRow ..< (r + 1) · groupsPerRow]`.
+    /// nil: contiguous groups, as `Granularity` describes.
+    public var groupIndex: [Int32]?
+
+    public init(rows: Int, columns: Int, spec: QuantSpec, codes: [Int32], parameters: QuantParameters, groupIndex: [Int32]? = nil) {
+        precondition(groupIndex.map { $0.count == columns } ?? true, "groupIndex needs one entry per column")
+        self.rows = rows
+        self.columns = columns
+        self.spec = spec
+        self.codes = codes
+        self.parameters = parameters
+        self.groupIndex = groupIndex
+    }
 
     /// The real values the codes stand for, [rows · columns] float32.
     public func dequantized() -> [Float] {
         var values = [Float](repeating: 0, count: codes.count)
-        Quantizer.dequantize(codes, parameters: parameters, spec: spec, into: &values)
+        guard let groupIndex else {
+            Quantizer.dequantize(codes, parameters: parameters, spec: spec, into: &values)
+            return values
+        }
+        // Gather each row's parameters column by column, then dequantize the row as groups of one.
+        let groupsPerRow = parameters.scales.count / rows
+        var rowValues = [Float](repeating: 0, count: columns)
+        for row in 0..<rows {
+            let scales = groupIndex.map { parameters.scales[row * groupsPerRow + Int($0)] }
+            let zeroPoints = parameters.zeroPoints.map { zeros in groupIndex.map { zeros[row * groupsPerRow + Int($0)] } }
+            let rowParameters = QuantParameters(scales: scales, zeroPoints: zeroPoints, groupLength: 1)
+            Quantizer.dequantize(Array(codes[(row * columns)..<((row + 1) * columns)]), parameters: rowParameters, spec: spec, into: &rowValues)
+            values.replaceSubrange((row * columns)..<((row + 1) * columns), with: rowValues)
+        }
         return values
     }
 }

@@ -59,4 +59,30 @@ struct CholeskyTests {
             try inverse.withUnsafeMutableBufferPointer { try choleskyInverse($0, order: 2) }
         }
     }
+
+    /// The double-precision routines (GPTQ's inverse factor) against the same references.
+    @Test(arguments: [1, 17, 65])
+    func doubleCholeskyMatchesReference(order: Int) throws {
+        let a = Self.spdMatrix(order: order)
+        for triangle in [CholeskyTriangle.lower, .upper] {
+            var fast = a.map(Double.init), reference = a
+            try fast.withUnsafeMutableBufferPointer { try choleskyFactor($0, order: order, triangle: triangle) }
+            try reference.withUnsafeMutableBufferPointer { try choleskyFactorReference($0, order: order, triangle: triangle) }
+            let scale = Double(reference.map(abs).max()!)
+            #expect(zip(fast, reference).allSatisfy { abs($0 - Double($1)) <= 1e-6 * scale }, "\(triangle) order \(order)")
+        }
+        var inverse = a.map(Double.init), inverseReference = a
+        try inverse.withUnsafeMutableBufferPointer { try choleskyInverse($0, order: order) }
+        try inverseReference.withUnsafeMutableBufferPointer { try choleskyInverseReference($0, order: order) }
+        let scale = Double(inverseReference.map(abs).max()!)
+        #expect(zip(inverse, inverseReference).allSatisfy { abs($0 - Double($1)) <= 1e-6 * scale }, "inverse order \(order)")
+    }
+
+    @Test func doubleCholeskyRejectsSingularMatrix() {
+        // Two equal columns: the second pivot is exactly 4 − (4/2)² = 0.
+        var matrix: [Double] = [4, 4, 4, 4]
+        #expect(throws: LinearAlgebraError.notPositiveDefinite(routine: "dpotrf", order: 2)) {
+            try matrix.withUnsafeMutableBufferPointer { try choleskyFactor($0, order: 2) }
+        }
+    }
 }

@@ -63,6 +63,40 @@ public func choleskyInverse(_ matrix: UnsafeMutableBufferPointer<Float>, order: 
     }
 }
 
+/// `choleskyFactor` in double precision (`dpotrf`): for factors whose conditioning float32 cannot
+/// carry (GPTQ's inverse Hessian factor).
+public func choleskyFactor(_ matrix: UnsafeMutableBufferPointer<Double>, order: Int, triangle: CholeskyTriangle = .lower) throws {
+    precondition(order >= 0 && matrix.count >= order * order, "matrix smaller than [\(order), \(order)]")
+    guard order > 0 else { return }
+    var uplo: CChar = triangle == .lower ? 0x55 /* U */ : 0x4C /* L */
+    var n = Int32(order), lda = Int32(order), info: Int32 = 0
+    dpotrf_(&uplo, &n, matrix.baseAddress, &lda, &info)
+    if info > 0 { throw LinearAlgebraError.notPositiveDefinite(routine: "dpotrf", order: Int(info)) }
+    precondition(info == 0, "dpotrf argument \(-info) invalid")
+    for row in 0..<order {
+        for column in 0..<order where triangle == .lower ? column > row : column < row {
+            matrix[row * order + column] = 0
+        }
+    }
+}
+
+/// `choleskyInverse` in double precision (`dpotrf`, then `dpotri`).
+public func choleskyInverse(_ matrix: UnsafeMutableBufferPointer<Double>, order: Int) throws {
+    precondition(order >= 0 && matrix.count >= order * order, "matrix smaller than [\(order), \(order)]")
+    guard order > 0 else { return }
+    var uplo: CChar = 0x55 // column-major upper = row-major lower
+    var n = Int32(order), lda = Int32(order), info: Int32 = 0
+    dpotrf_(&uplo, &n, matrix.baseAddress, &lda, &info)
+    if info > 0 { throw LinearAlgebraError.notPositiveDefinite(routine: "dpotrf", order: Int(info)) }
+    precondition(info == 0, "dpotrf argument \(-info) invalid")
+    dpotri_(&uplo, &n, matrix.baseAddress, &lda, &info)
+    if info > 0 { throw LinearAlgebraError.singular(routine: "dpotri", order: Int(info)) }
+    precondition(info == 0, "dpotri argument \(-info) invalid")
+    for row in 0..<order {
+        for column in (row + 1)..<order { matrix[row * order + column] = matrix[column * order + row] }
+    }
+}
+
 /// Scalar reference for `choleskyFactor` (Cholesky–Banachiewicz, accumulated in Double).
 public func choleskyFactorReference(_ matrix: UnsafeMutableBufferPointer<Float>, order: Int, triangle: CholeskyTriangle = .lower) throws {
     var lower = [Double](repeating: 0, count: order * order)
