@@ -9,12 +9,20 @@ import Tensors
 /// become layer i+1's inputs.
 public struct ModelQuantizer {
     public var config: QuantConfig
+    /// How GPTQ runs when the config's algorithms ask for it.
+    public var gptqOptions: GPTQOptions
 
-    public init(config: QuantConfig) { self.config = config }
+    public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions()) {
+        self.config = config
+        self.gptqOptions = gptqOptions
+    }
 
-    /// Whether any linear has a static input or output spec, which only calibration data can set.
+    private var usesGPTQ: Bool { config.algorithms.contains(.gptq) }
+
+    /// Whether calibration data is needed: a linear has a static input or output spec, or an
+    /// algorithm learns from activations (GPTQ).
     public func needsCalibration(layerCount: Int) -> Bool {
-        (0..<layerCount).contains { index in
+        usesGPTQ || (0..<layerCount).contains { index in
             LlamaLayer.linearNames.contains { name in
                 guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
                 return [spec.input, spec.output].contains { $0.map { !$0.isDynamic } ?? false }
@@ -48,13 +56,16 @@ public struct ModelQuantizer {
             var observers: [Int: (input: RangeObserver?, output: RangeObserver?)] = [:]
             var samplers: [Int: InputSampler] = [:]
             var layerLinears: [Int: QuantizedLinear] = [:]
+            var gptqSpecs: [Int: QuantSpec] = [:]
             for (slot, (name, path)) in zip(LlamaLayer.linearNames, LlamaLayer.linearKeyPaths).enumerated() {
                 let fullName = "model.layers.\(index).\(name)"
                 guard let spec = config.spec(forLayer: fullName) else { continue }
                 let start = Date()
                 var linear = layer[keyPath: path]
                 var quantized = QuantizedLinear(name: fullName, spec: spec, bias: linear.bias)
-                if let weightSpec = spec.weight {
+                if let weightSpec = spec.weight, usesGPTQ {
+                    gptqSpecs[slot] = weightSpec
+                } else if let weightSpec = spec.weight {
                     let (weight, tensor, error) = try Self.quantizeWeight(linear.weight, spec: weightSpec, name: fullName)
                     quantized.weight = tensor
                     linear = Linear(weight: weight, bias: linear.bias)
@@ -73,6 +84,25 @@ public struct ModelQuantizer {
                 observers[slot] = observed
                 layer[keyPath: path] = linear
                 layerLinears[slot] = quantized
+            }
+            if !gptqSpecs.isEmpty {
+                // GPTQ replaces RTN; the layer then runs with its quantized weights in the pass below,
+                // so the next layer sees the quantized layer's outputs (ALGORITHMS.md).
+                let (_, results) = try SequentialGPTQ(options: gptqOptions).quantizeLayer(model, index: index, hidden: hidden, specs: gptqSpecs)
+                for (slot, (result, seconds)) in results.sorted(by: { $0.key < $1.key }) {
+                    let path = LlamaLayer.linearKeyPaths[slot]
+                    let original = originalLayer[keyPath: path].weight
+                    let weight = Tensor(shape: original.shape, floats: result.dequantized)
+                    layer[keyPath: path].weight = weight
+                    observing[keyPath: path].weight = weight
+                    layerLinears[slot]?.weight = result.quantized
+                    var row = LayerReport(name: layerLinears[slot]!.name, weightError: Self.relativeError(original, result.dequantized), seconds: seconds)
+                    row.gptqLoss = result.loss
+                    row.dampingFraction = result.dampingFraction
+                    row.dampingEscalated = result.escalatedDamping || result.fellBackToRoundToNearest
+                    row.deadColumns = result.deadColumns.count
+                    report.append(row)
+                }
             }
             // One float pass per window: the observers see the float model's activations, as amd-quark
             // calibrates (every weight and activation quantizer off), and the float outputs feed the
@@ -141,21 +171,29 @@ public struct ModelQuantizer {
         let original = weight.toFloat32()
         let quantized = original.withUnsafeBufferPointer(as: Float.self) { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
         let values = quantized.dequantized()
+        return (Tensor(shape: [rows, columns], floats: values), quantized, relativeError(original, values))
+    }
+
+    /// ‖W − Ŵ‖² / ‖W‖².
+    static func relativeError(_ weight: Tensor, _ values: [Float]) -> Double {
         var difference = 0.0, norm = 0.0
-        original.withUnsafeBufferPointer(as: Float.self) { w in
+        weight.toFloat32().withUnsafeBufferPointer(as: Float.self) { w in
             for i in 0..<w.count {
                 let d = Double(w[i] - values[i])
                 difference += d * d
                 norm += Double(w[i]) * Double(w[i])
             }
         }
-        return (Tensor(shape: [rows, columns], floats: values), quantized, norm > 0 ? difference / norm : 0)
+        return norm > 0 ? difference / norm : 0
     }
 
     private func validate(_ model: LlamaModel) throws {
-        // Only round-to-nearest exists so far: a recipe asking for more must not silently get less.
-        for algorithm in config.algorithms where algorithm != .rtn {
-            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; rtn is)", source: "quantize")
+        // Round-to-nearest and GPTQ exist so far: a recipe asking for more must not silently get less.
+        for algorithm in config.algorithms where algorithm != .rtn && algorithm != .gptq {
+            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; rtn and gptq are)", source: "quantize")
+        }
+        if Set(config.algorithms).isSuperset(of: [.rtn, .gptq]) {
+            throw QuantizationError.unsupported(feature: "rtn and gptq together (GPTQ replaces round-to-nearest; give one)", source: "quantize")
         }
         if config.spec(forLayer: "lm_head") != nil {
             throw QuantizationError.unsupported(feature: "quantizing lm_head (keep it excluded: --exclude lm_head)", source: "quantize")

@@ -31,11 +31,28 @@ public struct LayerReport: Codable, Sendable {
     /// ‖y − ŷ‖² / ‖y‖² of the linear's output on rows of its float calibration inputs (quantized
     /// weight and activations against the float weight); nil when not measured.
     public var outputError: Double?
+    /// GPTQ only: the reference's loss (Σ (w − q)² / U[i,i]², halved), the dampening fraction used,
+    /// whether it had to grow (or fell back to RTN), and the inputs no calibration token reached.
+    public var gptqLoss: Double?
+    public var dampingFraction: Double?
+    public var dampingEscalated: Bool?
+    public var deadColumns: Int?
     public var seconds: Double
+
+    public init(name: String, weightError: Double, outputError: Double? = nil, seconds: Double) {
+        self.name = name
+        self.weightError = weightError
+        self.outputError = outputError
+        self.seconds = seconds
+    }
 
     enum CodingKeys: String, CodingKey {
         case name, seconds
         case weightError = "weight_error"
         case outputError = "output_error"
+        case gptqLoss = "gptq_loss"
+        case dampingFraction = "damp"
+        case dampingEscalated = "damp_escalated"
+        case deadColumns = "dead_columns"
     }
 }

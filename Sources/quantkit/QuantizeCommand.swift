@@ -17,7 +17,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("scheme"), .customLong("quant_scheme")], help: "A named scheme (--list-schemes).") var scheme: String?
     @Option(name: [.customLong("group-size"), .customLong("group_size")], help: "Group size of grouped schemes.") var groupSize: Int?
     @Option(name: .long, help: "A Quark-style JSON quantization config.") var config: String?
-    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order (rtn only so far).") var algo: [String] = []
+    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default) or gptq.") var algo: [String] = []
+    @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
+    var damp = 0.01
+    @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
+    @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
+    var staticGroups = false
     @Option(name: [.customLong("kv-cache-dtype"), .customLong("kv_cache_dtype")], help: "Quantize the KV cache: fp8 or int8.") var kvCacheDType: String?
     @Option(name: [.customLong("calib-data")], help: "Calibration text (default: the bundled Data/wiki_calib.txt).") var calibData: String?
     @Option(name: [.customLong("num-calib-data"), .customLong("num_calib_data")], help: "Calibration windows.") var numCalibData = 128
@@ -48,11 +53,15 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
-        for name in algo where name != "rtn" {
+        for name in algo where name != "rtn" && name != "gptq" {
             guard AlgorithmName(rawValue: name) != nil else {
                 throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            throw ValidationError("--algo '\(name)' is not implemented yet; valid now: rtn")
+            throw ValidationError("--algo '\(name)' is not implemented yet; valid now: rtn, gptq")
+        }
+        guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
+        if actOrder && !staticGroups && output != nil {
+            throw ValidationError("--act-order without --static-groups needs g_idx, which the quark format cannot store; add --static-groups")
         }
         if let metric = eval ?? tasks, !["ppl", "wikitext"].contains(metric) { throw ValidationError("--eval '\(metric)' is not supported; valid: ppl") }
     }
@@ -66,7 +75,8 @@ struct QuantizeCommand: ParsableCommand {
         let quantConfig = try makeConfig()
         let loaded = try AnyModelLoader.load(model!)
         var calibration: [[Int]] = []
-        let quantizer = ModelQuantizer(config: quantConfig)
+        let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
+                                                                                    staticGroups: staticGroups))
         let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
         // Weight-only runs read calibration text only to measure output errors: without a bundled
         // text they go on without that column.
@@ -140,10 +150,17 @@ struct QuantizeCommand: ParsableCommand {
 
     func printTable(_ summary: QuantizeSummary) {
         // Relative squared errors: of the weight, and of the linear's output on calibration inputs.
-        print("layer".padding(toLength: 44, withPad: " ", startingAt: 0) + "weight error  output error")
+        let gptq = summary.layers.contains { $0.gptqLoss != nil }
+        print("layer".padding(toLength: 44, withPad: " ", startingAt: 0) + "weight error  output error"
+              + (gptq ? "  gptq loss   damp" : ""))
         for layer in summary.layers {
-            print(layer.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%.3e     ", layer.weightError)
-                  + (layer.outputError.map { String(format: "%.3e", $0) } ?? "-"))
+            var line = layer.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%.3e     ", layer.weightError)
+                + (layer.outputError.map { String(format: "%.3e", $0) } ?? "-        ")
+            if let loss = layer.gptqLoss, let fraction = layer.dampingFraction {
+                line += String(format: "   %.3e   %g", loss, fraction) + (layer.dampingEscalated == true ? " (escalated)" : "")
+                    + ((layer.deadColumns ?? 0) > 0 ? ", \(layer.deadColumns!) dead inputs" : "")
+            }
+            print(line)
         }
         if let output = summary.output { print("wrote \(output) (\(summary.format))") }
         if let ppl = summary.perplexity {

@@ -56,7 +56,7 @@ struct QuarkRoundTripTests {
     @Test func recipesAskingForMissingAlgorithmsAreRefused() throws {
         let model = try TinyModelFactory.model()
         let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.smoothquant, .rtn])
-        #expect(throws: QuantizationError.unsupported(feature: "the smoothquant algorithm (not implemented yet; rtn is)", source: "quantize")) {
+        #expect(throws: QuantizationError.unsupported(feature: "the smoothquant algorithm (not implemented yet; rtn and gptq are)", source: "quantize")) {
             try ModelQuantizer(config: config).quantize(model, calibration: [[1, 2, 3]])
         }
         let group = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int4, granularity: .perGroup(size: 64))))

@@ -1,0 +1,44 @@
+import Models
+
+/// How quantization algorithms see one decoder-layer architecture (DESIGN.md: one architecture =
+/// one model file + one plan): which linears are quantized together and in what order, and which
+/// operator feeds which linears (where smoothing scales can be folded). Slots index
+/// `LlamaLayer.linearKeyPaths` / `linearNames`.
+public struct QuantizationPlan: Sendable {
+    /// Quantized one after another inside a layer; the linears of one group read the same input, so
+    /// they share one Hessian or activation statistic (ALGORITHMS.md: true_sequential).
+    public var sequentialGroups: [[Int]]
+    public var smoothingPairs: [SmoothingPair]
+
+    /// Where a smoothing scale s is folded: the input operator is divided by s, the target linears'
+    /// weight columns multiplied by it.
+    public struct SmoothingPair: Sendable, Equatable {
+        public enum Source: Sendable, Equatable {
+            case inputNorm
+            case postAttentionNorm
+            /// The output rows of another linear (v_proj → o_proj, up_proj → down_proj).
+            case linear(Int)
+        }
+        public var source: Source
+        public var targets: [Int]
+        /// The source's width must equal the targets' input width: v → o only holds without grouped-
+        /// query attention (with GQA one v row feeds several heads' o columns).
+        public var needsEqualWidths: Bool
+    }
+
+    /// Llama, Mistral, Qwen2: [q, k, v] → [o] → [gate, up] → [down]; input norm → q/k/v, v → o,
+    /// post-attention norm → gate/up, up → down.
+    public static let llama = QuantizationPlan(
+        sequentialGroups: [[0, 1, 2], [3], [4, 5], [6]],
+        smoothingPairs: [
+            SmoothingPair(source: .inputNorm, targets: [0, 1, 2], needsEqualWidths: false),
+            SmoothingPair(source: .linear(2), targets: [3], needsEqualWidths: true),
+            SmoothingPair(source: .postAttentionNorm, targets: [4, 5], needsEqualWidths: false),
+            SmoothingPair(source: .linear(5), targets: [6], needsEqualWidths: false),
+        ])
+
+    /// The smoothing pairs that apply to a model of this configuration.
+    public func smoothingPairs(for configuration: LlamaConfiguration) -> [SmoothingPair] {
+        smoothingPairs.filter { !$0.needsEqualWidths || configuration.keyValueHeadCount == configuration.headCount }
+    }
+}
