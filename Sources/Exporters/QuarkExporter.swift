@@ -63,10 +63,10 @@ public struct QuarkExporter {
                 }
                 items += try Self.weightItems(prefix + name, weight)
                 if let parameters = q.inputParameters, let spec = q.spec.input {
-                    items += Self.activationItems(prefix + name + ".input", parameters, spec)
+                    items += try Self.activationItems(prefix + name + ".input", parameters, spec)
                 }
                 if let parameters = q.outputParameters, let spec = q.spec.output {
-                    items += Self.activationItems(prefix + name + ".output", parameters, spec)
+                    items += try Self.activationItems(prefix + name + ".output", parameters, spec)
                 }
             }
         }
@@ -142,7 +142,10 @@ public struct QuarkExporter {
     }
 
     /// `<module>.input_scale` / `output_scale` (0-dim) and the zero point of integer formats.
-    static func activationItems(_ prefix: String, _ parameters: QuantParameters, _ spec: QuantSpec) -> [Item] {
+    static func activationItems(_ prefix: String, _ parameters: QuantParameters, _ spec: QuantSpec) throws -> [Item] {
+        guard parameters.scales.count == 1 else {
+            throw QuantizationError.unsupported(feature: "per-head KV-cache scales in the Quark format (Quark and vLLM read one k/v scale per layer; use a per-tensor KV cache)", source: prefix)
+        }
         var items = [Item(entry: .init(name: prefix + "_scale", dtype: .float32, shape: [])) { bytes([parameters.scales[0]]) }]
         if spec.format.isInteger {
             let zero = parameters.zeroPoints?[0] ?? 0

@@ -57,6 +57,7 @@ public struct ModelQuantizer {
             var samplers: [Int: InputSampler] = [:]
             var layerLinears: [Int: QuantizedLinear] = [:]
             var gptqSpecs: [Int: QuantSpec] = [:]
+            var headObservers: [Int: ColumnGroupRangeObserver] = [:]
             for (slot, (name, path)) in zip(LlamaLayer.linearNames, LlamaLayer.linearKeyPaths).enumerated() {
                 let fullName = "model.layers.\(index).\(name)"
                 guard let spec = config.spec(forLayer: fullName) else { continue }
@@ -73,11 +74,15 @@ public struct ModelQuantizer {
                 }
                 var observed: (input: RangeObserver?, output: RangeObserver?) = (nil, nil)
                 if let input = spec.input, !input.isDynamic { observed.input = RangeObserver() }
-                if let output = spec.output, !output.isDynamic { observed.output = RangeObserver() }
+                if let output = spec.output, !output.isDynamic {
+                    // A per-group static output is the per-head KV cache: one scale per head's columns.
+                    if case let .perGroup(size) = output.granularity { headObservers[slot] = ColumnGroupRangeObserver(groupSize: size) }
+                    else { observed.output = RangeObserver() }
+                }
                 let sampler = probing > 0 ? InputSampler(next: observed.input, calls: probing) : nil
                 observing[keyPath: path].inputQuantizer = sampler ?? observed.input
                 if let sampler { samplers[slot] = sampler }
-                observing[keyPath: path].outputQuantizer = observed.output
+                observing[keyPath: path].outputQuantizer = observed.output ?? headObservers[slot]
                 // Static quantizers are installed once their observers have seen every window.
                 linear.inputQuantizer = spec.input.flatMap { activationQuantizer($0, parameters: nil) }
                 linear.outputQuantizer = spec.output.flatMap { activationQuantizer($0, parameters: nil) }
@@ -116,6 +121,7 @@ public struct ModelQuantizer {
             if !observers.values.allSatisfy({ $0.input == nil && $0.output == nil }) {
                 try installStaticQuantizers(&model, layerIndex: index, observers: observers, linears: &layerLinears)
             }
+            if !headObservers.isEmpty { installPerHeadKV(&model, layerIndex: index, observers: headObservers, linears: &layerLinears) }
             for (slot, sampler) in samplers {
                 guard let inputs = sampler.samples, let name = layerLinears[slot]?.name,
                       let row = report.lastIndex(where: { $0.name == name }) else { continue }
@@ -162,6 +168,26 @@ public struct ModelQuantizer {
         model.layers[layerIndex] = layer
     }
 
+    /// Per-head KV scales: k_proj and v_proj share each head's scale (the larger of the two), as the
+    /// per-tensor KV scale is shared.
+    private func installPerHeadKV(_ model: inout LlamaModel, layerIndex: Int, observers: [Int: ColumnGroupRangeObserver],
+                                  linears: inout [Int: QuantizedLinear]) {
+        var shared: [Float]?
+        for (slot, observer) in observers where slot == 1 || slot == 2 {
+            guard let spec = linears[slot]?.spec.output else { continue }
+            let scales = observer.parameters(for: spec).scales
+            shared = shared.map { zip($0, scales).map { Swift.max($0, $1) } } ?? scales
+        }
+        for (slot, observer) in observers {
+            guard let spec = linears[slot]?.spec.output else { continue }
+            var parameters = observer.parameters(for: spec)
+            if let shared, slot == 1 || slot == 2, spec.symmetric { parameters.scales = shared }
+            linears[slot]?.outputParameters = parameters
+            model.layers[layerIndex][keyPath: LlamaLayer.linearKeyPaths[slot]].outputQuantizer =
+                ColumnGroupStaticQuantizer(spec: spec, parameters: parameters)
+        }
+    }
+
     /// RTN: min-max parameters, codes, and the dequantized float32 weight the forward uses.
     static func quantizeWeight(_ weight: Tensor, spec: QuantSpec, name: String) throws -> (Tensor, QuantizedTensor, Double) {
         let rows = weight.shape[0], columns = weight.shape[1]
@@ -203,7 +229,12 @@ public struct ModelQuantizer {
                 guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { continue }
                 for (role, tensorSpec) in [("input", spec.input), ("output", spec.output)] {
                     guard let tensorSpec, !tensorSpec.isDynamic else { continue }
-                    if tensorSpec.granularity != .perTensor {
+                    if role == "output", case let .perGroup(size) = tensorSpec.granularity {
+                        let width = model.configuration.keyValueHeadCount * model.configuration.headDimension
+                        guard name.hasSuffix("k_proj") || name.hasSuffix("v_proj"), width % size == 0 else {
+                            throw QuantizationError.unsupported(feature: "static per-group outputs other than per-head KV (groups of the head dimension on k_proj / v_proj)", source: "model.layers.\(index).\(name)")
+                        }
+                    } else if tensorSpec.granularity != .perTensor {
                         throw QuantizationError.unsupported(feature: "static \(role) quantization other than per tensor", source: "model.layers.\(index).\(name)")
                     }
                     if tensorSpec.observer != .minMax {

@@ -24,6 +24,8 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
     var staticGroups = false
     @Option(name: [.customLong("kv-cache-dtype"), .customLong("kv_cache_dtype")], help: "Quantize the KV cache: fp8 or int8.") var kvCacheDType: String?
+    @Option(name: [.customLong("kv-cache-granularity")], help: "KV-cache scales: tensor (one per layer, what Quark and vLLM store) or head (one per KV head; not exportable to the quark format).")
+    var kvCacheGranularity = "tensor"
     @Option(name: [.customLong("calib-data")], help: "Calibration text (default: the bundled Data/wiki_calib.txt).") var calibData: String?
     @Option(name: [.customLong("num-calib-data"), .customLong("num_calib_data")], help: "Calibration windows.") var numCalibData = 128
     @Option(name: [.customLong("seq-len"), .customLong("seq_len")], help: "Tokens per calibration window.") var seqLen = 512
@@ -51,6 +53,15 @@ struct QuantizeCommand: ParsableCommand {
         if let kvCacheDType, !["fp8", "int8"].contains(kvCacheDType) {
             throw ValidationError("--kv-cache-dtype '\(kvCacheDType)' is not supported; valid: fp8, int8")
         }
+        guard ["tensor", "head"].contains(kvCacheGranularity) else {
+            throw ValidationError("--kv-cache-granularity '\(kvCacheGranularity)' is not supported; valid: tensor, head")
+        }
+        if kvCacheGranularity == "head" {
+            guard kvCacheDType != nil else { throw ValidationError("--kv-cache-granularity head needs --kv-cache-dtype fp8|int8") }
+            guard output == nil else {
+                throw ValidationError("--kv-cache-granularity head cannot be exported to the quark format (one k/v scale per layer); drop --output and use --eval ppl")
+            }
+        }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
         for name in algo where name != "rtn" && name != "gptq" {
@@ -72,8 +83,9 @@ struct QuantizeCommand: ParsableCommand {
             return
         }
         let start = Date()
-        let quantConfig = try makeConfig()
+        var quantConfig = try makeConfig()
         let loaded = try AnyModelLoader.load(model!)
+        if kvCacheGranularity == "head" { quantConfig.kvCache?.granularity = .perGroup(size: loaded.model.configuration.headDimension) }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
                                                                                     staticGroups: staticGroups))
