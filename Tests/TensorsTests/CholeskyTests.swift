@@ -85,4 +85,23 @@ struct CholeskyTests {
             try matrix.withUnsafeMutableBufferPointer { try choleskyFactor($0, order: 2) }
         }
     }
+
+    @Test(arguments: [1, 17, 65])
+    func triangularInverseInverts(order: Int) throws {
+        let a = Self.spdMatrix(order: order)
+        for triangle in [CholeskyTriangle.lower, .upper] {
+            var factor = a.map(Double.init)
+            try factor.withUnsafeMutableBufferPointer { try choleskyFactor($0, order: order, triangle: triangle) }
+            var inverse = factor
+            try inverse.withUnsafeMutableBufferPointer { try triangularInverse($0, order: order, triangle: triangle) }
+            for row in 0..<order {
+                for column in 0..<order {
+                    var sum = 0.0
+                    for inner in 0..<order { sum += factor[row * order + inner] * inverse[inner * order + column] }
+                    #expect(abs(sum - (row == column ? 1 : 0)) <= 1e-10, "\(triangle) [\(row), \(column)]")
+                    if triangle == .lower ? column > row : column < row { #expect(inverse[row * order + column] == 0) }
+                }
+            }
+        }
+    }
 }

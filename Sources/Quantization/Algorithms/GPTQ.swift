@@ -106,7 +106,7 @@ public enum GPTQ {
         }
         let groupLength = groupSize ?? spec.granularity.groupLength(rows: rows, columns: columns)
         var quantized = QuantizedTensor(rows: rows, columns: columns, spec: spec, codes: codes,
-                                        parameters: table.parameters(groupLength: groupLength, spec: spec))
+                                        parameters: table.parameters(groupLength: groupLength))
         quantized.groupIndex = storedGroupIndex
         return GPTQResult(quantized: quantized, dequantized: values, groupIndex: groupIndex, permutation: permutation,
                           loss: loss, dampingFraction: factor.dampingFraction, damping: factor.damping,
@@ -142,7 +142,7 @@ struct GroupTable {
     var groups: Int
     var scales: [Float]
     var zeroPoints: [Int32]?
-    /// The per-tensor scale, kept to hand the parameters back in their own shape.
+    /// One scale for the whole tensor, spread over the rows: handed back as the single scale it is.
     var perTensor: Bool = false
 
     /// An empty table the sweep fills in (dynamic groups).
@@ -169,7 +169,7 @@ struct GroupTable {
     }
 
     /// The table as a tensor's parameters (contiguous groups of `groupLength` in row-major order).
-    func parameters(groupLength: Int, spec: QuantSpec) -> QuantParameters {
+    func parameters(groupLength: Int) -> QuantParameters {
         if perTensor { return QuantParameters(scales: [scales[0]], zeroPoints: zeroPoints.map { [$0[0]] }, groupLength: groupLength) }
         return QuantParameters(scales: scales, zeroPoints: zeroPoints, groupLength: groupLength)
     }

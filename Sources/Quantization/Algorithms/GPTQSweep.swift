@@ -24,6 +24,8 @@ extension GPTQ {
             var block = [Float](repeating: 0, count: blockCapacity * rows)      // [count, rows]: block columns, contiguous
             var errors = [Float](repeating: 0, count: rows * blockCapacity)     // [rows, count]: the GEMM's left operand
             let groups = table.groups
+            // Symmetric and float specs have no zero points: an empty stand-in gives the nested buffer
+            // accessors below something to open, and is never read.
             let hasZeroPoints = table.zeroPoints != nil
             if table.zeroPoints == nil { table.zeroPoints = [] }
 

@@ -97,6 +97,21 @@ public func choleskyInverse(_ matrix: UnsafeMutableBufferPointer<Double>, order:
     }
 }
 
+/// Replaces the triangular row-major matrix [order, order] in `matrix` (its `triangle`, the other
+/// one zero) by its inverse (`dtrtri`), which is triangular the same way. Throws `singular` on a
+/// zero diagonal element.
+public func triangularInverse(_ matrix: UnsafeMutableBufferPointer<Double>, order: Int, triangle: CholeskyTriangle) throws {
+    precondition(order >= 0 && matrix.count >= order * order, "matrix smaller than [\(order), \(order)]")
+    guard order > 0 else { return }
+    // Row-major lower is column-major upper.
+    var uplo: CChar = triangle == .lower ? 0x55 /* U */ : 0x4C /* L */
+    var diag: CChar = 0x4E // N: the diagonal is not unit
+    var n = Int32(order), lda = Int32(order), info: Int32 = 0
+    dtrtri_(&uplo, &diag, &n, matrix.baseAddress, &lda, &info)
+    if info > 0 { throw LinearAlgebraError.singular(routine: "dtrtri", order: Int(info)) }
+    precondition(info == 0, "dtrtri argument \(-info) invalid")
+}
+
 /// Scalar reference for `choleskyFactor` (Cholesky–Banachiewicz, accumulated in Double).
 public func choleskyFactorReference(_ matrix: UnsafeMutableBufferPointer<Float>, order: Int, triangle: CholeskyTriangle = .lower) throws {
     var lower = [Double](repeating: 0, count: order * order)
