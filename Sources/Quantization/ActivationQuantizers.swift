@@ -34,30 +34,38 @@ public struct DynamicActivationQuantizer: ActivationQuantizer {
     }
 }
 
-/// Records the running minimum and maximum of everything that passes (Quark's static
-/// `PerTensorMinMaxObserver` over the calibration set), leaving the values unchanged.
-public final class RangeObserver: ActivationQuantizer, @unchecked Sendable {
+/// Feeds every calibration batch that passes to the spec's observer (min-max, percentile, MSE or
+/// power-of-two, as Quark's static quantizers observe theirs), leaving the values unchanged. Batches
+/// are observed in the order they arrive; the first observer failure is kept and thrown by
+/// `parameters()`, since `apply` cannot throw.
+public final class CalibrationObserver: ActivationQuantizer, @unchecked Sendable {
     private let lock = NSLock()
-    public private(set) var minimum = Float.infinity
-    public private(set) var maximum = -Float.infinity
+    public let spec: QuantSpec
+    private var observer: any Observer
+    private var failure: QuantizationError?
 
-    public init() {}
+    public init(spec: QuantSpec) {
+        self.spec = spec
+        observer = spec.makeObserver()
+    }
 
     public func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        var low = Float.infinity, high = -Float.infinity
-        for value in values {
-            low = Swift.min(low, value)
-            high = Swift.max(high, value)
-        }
         lock.withLock {
-            minimum = Swift.min(minimum, low)
-            maximum = Swift.max(maximum, high)
+            guard failure == nil else { return }
+            do throws(QuantizationError) {
+                try observer.observe(UnsafeBufferPointer(values), rows: rows, columns: columns)
+            } catch {
+                failure = error
+            }
         }
     }
 
-    /// Per-tensor parameters for `spec` from the observed range.
-    public func parameters(for spec: QuantSpec) -> QuantParameters {
-        lock.withLock { QuantParameters(minimum: [minimum], maximum: [maximum], spec: spec, groupLength: 1) }
+    /// The parameters of everything observed, or the observer's failure.
+    public func parameters() throws(QuantizationError) -> QuantParameters {
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        return try observer.parameters()
     }
 }
 

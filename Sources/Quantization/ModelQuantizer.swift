@@ -53,7 +53,7 @@ public struct ModelQuantizer {
             let originalLayer = model.layers[index]
             var layer = originalLayer
             var observing = originalLayer
-            var observers: [Int: (input: RangeObserver?, output: RangeObserver?)] = [:]
+            var observers: [Int: (input: CalibrationObserver?, output: CalibrationObserver?)] = [:]
             var samplers: [Int: InputSampler] = [:]
             var layerLinears: [Int: QuantizedLinear] = [:]
             var gptqSpecs: [Int: QuantSpec] = [:]
@@ -72,12 +72,12 @@ public struct ModelQuantizer {
                     linear = Linear(weight: weight, bias: linear.bias)
                     report.append(LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start)))
                 }
-                var observed: (input: RangeObserver?, output: RangeObserver?) = (nil, nil)
-                if let input = spec.input, !input.isDynamic { observed.input = RangeObserver() }
+                var observed: (input: CalibrationObserver?, output: CalibrationObserver?) = (nil, nil)
+                if let input = spec.input, !input.isDynamic { observed.input = CalibrationObserver(spec: input) }
                 if let output = spec.output, !output.isDynamic {
                     // A per-group static output is the per-head KV cache: one scale per head's columns.
                     if case let .perGroup(size) = output.granularity { headObservers[slot] = ColumnGroupRangeObserver(groupSize: size) }
-                    else { observed.output = RangeObserver() }
+                    else { observed.output = CalibrationObserver(spec: output) }
                 }
                 let sampler = probing > 0 ? InputSampler(next: observed.input, calls: probing) : nil
                 observing[keyPath: path].inputQuantizer = sampler ?? observed.input
@@ -138,26 +138,33 @@ public struct ModelQuantizer {
     /// Static scales from the observed ranges. The KV scale is shared by k_proj and v_proj: the max of
     /// the two, as Quark's export writes it (one `output_scale` per layer's KV group).
     private func installStaticQuantizers(_ model: inout LlamaModel, layerIndex: Int,
-                                         observers: [Int: (input: RangeObserver?, output: RangeObserver?)],
+                                         observers: [Int: (input: CalibrationObserver?, output: CalibrationObserver?)],
                                          linears: inout [Int: QuantizedLinear]) throws {
         var layer = model.layers[layerIndex]
         let paths = LlamaLayer.linearKeyPaths
-        var kvScale: Float?
-        for slot in [1, 2] {
-            if let observer = observers[slot]?.output, let spec = linears[slot]?.spec.output {
-                kvScale = max(kvScale ?? 0, observer.parameters(for: spec).scales[0])
+        func parameters(_ observer: CalibrationObserver, _ slot: Int, _ role: String) throws -> QuantParameters {
+            do throws(QuantizationError) {
+                return try observer.parameters()
+            } catch {
+                throw error.located(at: "model.layers.\(layerIndex).\(LlamaLayer.linearNames[slot]) \(role)")
             }
         }
-        for (slot, observed) in observers {
+        var kvScale: Float?
+        for slot in [1, 2] {
+            if let observer = observers[slot]?.output {
+                kvScale = max(kvScale ?? 0, try parameters(observer, slot, "output").scales[0])
+            }
+        }
+        for (slot, observed) in observers.sorted(by: { $0.key < $1.key }) {
             guard var quantized = linears[slot] else { continue }
             var linear = layer[keyPath: paths[slot]]
             if let observer = observed.input, let spec = quantized.spec.input {
-                let parameters = observer.parameters(for: spec)
+                let parameters = try parameters(observer, slot, "input")
                 quantized.inputParameters = parameters
                 linear.inputQuantizer = StaticActivationQuantizer(spec: spec, parameters: parameters)
             }
             if let observer = observed.output, let spec = quantized.spec.output {
-                var parameters = observer.parameters(for: spec)
+                var parameters = try parameters(observer, slot, "output")
                 if let kvScale, slot == 1 || slot == 2 { parameters.scales = [kvScale] }
                 quantized.outputParameters = parameters
                 linear.outputQuantizer = StaticActivationQuantizer(spec: spec, parameters: parameters)
@@ -195,7 +202,12 @@ public struct ModelQuantizer {
             throw QuantizationError.groupSizeDoesNotDivide(inFeatures: columns, groupSize: size, layer: name)
         }
         let original = weight.toFloat32()
-        let quantized = original.withUnsafeBufferPointer(as: Float.self) { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        let quantized: QuantizedTensor
+        do {
+            quantized = try original.withUnsafeBufferPointer(as: Float.self) { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        } catch let error as QuantizationError {
+            throw error.located(at: "\(name) weight")
+        }
         let values = quantized.dequantized()
         return (Tensor(shape: [rows, columns], floats: values), quantized, relativeError(original, values))
     }
@@ -227,18 +239,18 @@ public struct ModelQuantizer {
         for index in 0..<model.configuration.layerCount {
             for name in LlamaLayer.linearNames {
                 guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { continue }
+                for (role, tensorSpec) in [("weight", spec.weight), ("input", spec.input), ("output", spec.output)] {
+                    try tensorSpec?.checkObserver(source: "model.layers.\(index).\(name) \(role)")
+                }
                 for (role, tensorSpec) in [("input", spec.input), ("output", spec.output)] {
                     guard let tensorSpec, !tensorSpec.isDynamic else { continue }
                     if role == "output", case let .perGroup(size) = tensorSpec.granularity {
                         let width = model.configuration.keyValueHeadCount * model.configuration.headDimension
-                        guard name.hasSuffix("k_proj") || name.hasSuffix("v_proj"), width % size == 0 else {
-                            throw QuantizationError.unsupported(feature: "static per-group outputs other than per-head KV (groups of the head dimension on k_proj / v_proj)", source: "model.layers.\(index).\(name)")
+                        guard name.hasSuffix("k_proj") || name.hasSuffix("v_proj"), width % size == 0, tensorSpec.observer == .minMax else {
+                            throw QuantizationError.unsupported(feature: "static per-group outputs other than a min-max per-head KV cache (groups of the head dimension on k_proj / v_proj)", source: "model.layers.\(index).\(name)")
                         }
                     } else if tensorSpec.granularity != .perTensor {
                         throw QuantizationError.unsupported(feature: "static \(role) quantization other than per tensor", source: "model.layers.\(index).\(name)")
-                    }
-                    if tensorSpec.observer != .minMax {
-                        throw QuantizationError.unsupported(feature: "the \(tensorSpec.observer) observer for static \(role)s (min-max only so far)", source: "model.layers.\(index).\(name)")
                     }
                 }
             }

@@ -72,24 +72,27 @@ public struct QuantParameters: Sendable, Equatable {
         }
     }
 
-    /// The power-of-two scale of an MX block whose largest magnitude is `amax`.
+    /// The power-of-two scale of an MX block whose largest magnitude is `amax`, as Quark's
+    /// `even_round` and `get_scale` compute it: float32 log2, floor or ceil, minus the element's
+    /// emax, then 2^that (`floor` / `ceil` give eps for an all-zero block, `even` gives 2⁻¹²⁷ there).
     static func sharedExponentScale(amax: Float, format: ElementFormat, rounding: MXScaleRounding) -> Float {
-        let emax = format.maxExponent
+        let emax = Float(format.maxExponent)
         switch rounding {
         case .even:
-            // Quark `even_round`: round amax to the element's mantissa width on its bit pattern,
-            // keep sign and exponent, then floor(log2) − emax, clamped to the E8M0 range.
+            // Round amax to the element's mantissa width on its bit pattern (a carry may bump the
+            // exponent), keep sign and exponent; zero counts as the smallest normal.
             if amax.isNaN { return .nan }
             let mantissaBits = format.minifloat?.mantissaBits ?? 8
-            var value = amax == 0 ? Float(sign: .plus, exponent: -126, significand: 1) : amax
-            let bits = (value.bitPattern &+ (UInt32(1) << UInt32(23 - mantissaBits - 1))) & 0xFF80_0000
-            value = Float(bitPattern: bits)
-            let exponent = Swift.min(Swift.max(Int(value.exponent) - emax, -127), 127)
-            return Float(sign: .plus, exponent: exponent, significand: 1)
+            let value = amax == 0 ? Float(sign: .plus, exponent: -126, significand: 1) : amax
+            let rounded = Float(bitPattern: (value.bitPattern &+ (UInt32(1) << UInt32(23 - mantissaBits - 1))) & 0xFF80_0000)
+            let exponent = Torch.log2(rounded).rounded(.down) - emax
+            return Torch.exp2(Swift.min(Swift.max(exponent, -127), 127))
         case .floor, .ceil:
-            guard amax > 0 else { return epsilon }
-            let log = amax.exponent + (rounding == .ceil && amax.significandBitPattern != 0 ? 1 : 0)
-            return Float(sign: .plus, exponent: Int(log) - emax, significand: 1)
+            // A float32 log2 can round up to the next integer just below a power of two (7.9999995
+            // gives 3): floor and ceil act on that rounded value, as torch's do.
+            let log = Torch.log2(amax).rounded(rounding == .floor ? .down : .up)
+            let scale = Torch.exp2(log - emax)
+            return scale == 0 ? epsilon : scale
         }
     }
 

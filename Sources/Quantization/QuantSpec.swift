@@ -24,6 +24,9 @@ public enum ScaleType: String, Hashable, Sendable {
     case float32 = "float", float16, bfloat16
     /// Shared power-of-two exponents stored as E8M0 bytes (the OCP MX formats).
     case e8m0
+    /// Quark's `pof2` label: float32 scales that its power-of-two observers round to powers of two.
+    /// The label alone changes nothing — with a min-max observer Quark's scales stay as they are.
+    case powerOfTwo = "pof2"
 }
 
 /// How an MX block's shared exponent is chosen from its largest magnitude (Quark `scale_calculation_mode`).
@@ -36,13 +39,23 @@ public enum MXScaleRounding: String, Hashable, Sendable {
     case ceil
 }
 
-/// How a statically quantized tensor's range is measured (Quark's observer classes).
-public enum ObserverKind: Hashable, Sendable {
+/// How a tensor's range is measured: amd-quark 0.13's observer classes (`observer_cls`). Weights
+/// are observed once; static activations over every calibration batch, in order.
+public enum ObserverKind: String, Hashable, Sendable, CaseIterable {
+    /// Running minimum and maximum (`PerTensor…` / `PerChannel…` / `PerGroupMinMaxObserver`, MX blocks).
     case minMax
-    /// Clip at the given percentile of |x| (a histogram over the calibration data).
-    case percentile(Double)
-    /// The clipping that minimises the mean squared quantization error.
+    /// `PerTensorPercentileObserver`: a 4200-bin histogram of the nonzero |x|, clipped at its
+    /// 99.99999999th percentile (both fixed in Quark's code).
+    case percentile
+    /// `PerTensorMSEObserver`: a 2048-bin histogram; the clip (a bin center from bin 2045 on) with
+    /// the least count-weighted squared quantization error.
     case mse
+    /// `PerTensor…` / `PerChannelPowOf2MinMaxObserver`: min-max scales rounded to powers of two
+    /// (int8 / uint8), the most frequent over the calibration batches.
+    case powerOfTwoMinMax
+    /// `PerTensor…` / `PerChannelPowOf2MinMSEObserver`: that power of two or one of its four
+    /// neighbours, whichever quantizes the batch with the least squared error.
+    case powerOfTwoMSE
 }
 
 /// One tensor's quantization recipe: element format, granularity, symmetry, scale type, static or
@@ -69,7 +82,9 @@ public struct QuantSpec: Hashable, Sendable {
         self.symmetric = format.isInteger ? symmetric : true
         self.scaleType = scaleType
         self.mxScaleRounding = mxScaleRounding
-        self.isDynamic = isDynamic
+        // Quark has no static MXINT8: its non-scaled fake quantizer takes the block scales from every
+        // tensor it sees, so an MXINT8 spec is dynamic whatever it says.
+        self.isDynamic = isDynamic || (format == .int8 && scaleType == .e8m0)
         self.observer = observer
         self.scaleTypeUnset = scaleTypeUnset
     }

@@ -7,6 +7,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case groupSizeDoesNotDivide(inFeatures: Int, groupSize: Int, layer: String)
     case unknownScheme(String, valid: [String])
     case invalidFile(path: String, reason: String)
+    /// Data on which amd-quark's own observer fails (QuantKit reproduces Quark, so it stops too).
+    case observerFailure(observer: String, reason: String, source: String)
 
     public var description: String {
         switch self {
@@ -18,7 +20,15 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
             "\(layer): group size \(groupSize) does not divide its \(inFeatures) input features; choose a divisor (e.g. \(Self.divisors(inFeatures).suffix(3).map(String.init).joined(separator: ", ")))"
         case let .unknownScheme(name, valid): "unknown scheme '\(name)'; valid: \(valid.joined(separator: ", "))"
         case let .invalidFile(path, reason): "\(path): \(reason)"
+        case let .observerFailure(observer, reason, source):
+            "\(source): amd-quark's \(observer) fails on this data: \(reason); choose another observer_cls (valid: \(ObserverKind.quarkNames.joined(separator: ", ")))"
         }
+    }
+
+    /// An observer failure attributed to `source` (the layer and tensor being observed).
+    func located(at source: String) -> QuantizationError {
+        guard case let .observerFailure(observer, reason, _) = self else { return self }
+        return .observerFailure(observer: observer, reason: reason, source: source)
     }
 
     static func divisors(_ n: Int) -> [Int] { [16, 32, 64, 128, 256].filter { n % $0 == 0 } }

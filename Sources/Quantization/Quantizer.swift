@@ -49,7 +49,8 @@ public struct QuantizedTensor: Sendable, Equatable {
 /// Quantization of float32 values with given parameters, with the arithmetic of the files amd-quark
 /// exports: integers as `clamp(round(x · (1/s)) + z)`, floats as `cast(clamp(x / s, ±max))`, ties to
 /// even. (Quark's standalone real quantizer rounds after adding z; the two differ only on ties with
-/// odd zero points.)
+/// odd zero points.) MXINT8 elements are int8 codes in [−127, 127] worth code · s/64 (OCP MX: a
+/// fixed-point element with six fractional bits; Quark's `fake_quantize_mx`).
 public enum Quantizer {
     /// Per-group minimum and maximum of `values` (the memoryless min-max observer of weights).
     public static func groupRanges(_ values: UnsafeBufferPointer<Float>, groupLength: Int) -> (minimum: [Float], maximum: [Float]) {
@@ -68,23 +69,41 @@ public enum Quantizer {
         return (minimum, maximum)
     }
 
-    /// Round-to-nearest quantization of a [rows, columns] tensor with min-max parameters.
-    public static func quantize(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, spec: QuantSpec) -> QuantizedTensor {
-        let groupLength = spec.granularity.groupLength(rows: rows, columns: columns)
-        let (minimum, maximum) = groupRanges(values, groupLength: groupLength)
-        let parameters = QuantParameters(minimum: minimum, maximum: maximum, spec: spec, groupLength: groupLength)
+    /// The parameters the spec's observer chooses for a [rows, columns] tensor seen once (a weight:
+    /// Quark's observers are memoryless on a single tensor).
+    public static func parameters(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, spec: QuantSpec) throws(QuantizationError) -> QuantParameters {
+        var observer = spec.makeObserver()
+        try observer.observe(values, rows: rows, columns: columns)
+        return try observer.parameters()
+    }
+
+    /// Round-to-nearest quantization of a [rows, columns] tensor with the parameters of its spec's observer.
+    public static func quantize(_ values: UnsafeBufferPointer<Float>, rows: Int, columns: Int, spec: QuantSpec) throws(QuantizationError) -> QuantizedTensor {
+        let parameters = try parameters(values, rows: rows, columns: columns, spec: spec)
         return QuantizedTensor(rows: rows, columns: columns, spec: spec,
                                codes: codes(values, parameters: parameters, spec: spec), parameters: parameters)
+    }
+
+    /// [qmin, qmax] of an integer spec: MXINT8 is symmetric, [−127, 127].
+    static func codeRange(_ spec: QuantSpec) -> ClosedRange<Int32>? {
+        guard let range = spec.format.integerRange else { return nil }
+        return spec.isMX ? -127...127 : range
+    }
+
+    /// The value of one integer code step: the scale, or s/64 for MXINT8. Quark's per-channel and
+    /// per-group kernels clamp it to the smallest normal float before using it either way.
+    static func integerStep(_ scale: Float, _ spec: QuantSpec) -> Float {
+        Swift.max(spec.isMX ? scale / 64 : scale, Float.leastNormalMagnitude)
     }
 
     /// Codes of `values` under `parameters`.
     public static func codes(_ values: UnsafeBufferPointer<Float>, parameters: QuantParameters, spec: QuantSpec) -> [Int32] {
         var codes = [Int32](repeating: 0, count: values.count)
         let length = parameters.groupLength
-        if let range = spec.format.integerRange {
+        if let range = codeRange(spec) {
             let qmin = Float(range.lowerBound), qmax = Float(range.upperBound)
             for group in parameters.scales.indices {
-                let inverse = 1 / Swift.max(parameters.scales[group], Float.leastNormalMagnitude)
+                let inverse = 1 / integerStep(parameters.scales[group], spec)
                 let zero = Float(parameters.zeroPoints?[group] ?? 0)
                 for i in (group * length)..<((group + 1) * length) {
                     // Round, then add the zero point: what amd-quark's quantize → freeze → export
@@ -118,11 +137,16 @@ public enum Quantizer {
         let length = parameters.groupLength
         let table: [Float]? = spec.format.minifloat.map { format in (0..<256).map { format.decode(UInt8($0)) } }
         for group in parameters.scales.indices {
-            let scale = parameters.scales[group]
-            let zero = parameters.zeroPoints?[group] ?? 0
-            for i in (group * length)..<((group + 1) * length) {
-                output[i] = table.map { $0[Int(codes[i])] * scale } ?? Float(codes[i] - zero) * scale
+            if let table {
+                let scale = parameters.scales[group]
+                for i in (group * length)..<((group + 1) * length) { output[i] = table[Int(codes[i])] * scale }
+                continue
             }
+            // Float arithmetic, as Quark's `(q − z) · s`: a zero point of Int32.min (its power-of-two
+            // observers give one to all-zero channels) must not overflow.
+            let step = integerStep(parameters.scales[group], spec)
+            let zero = Float(parameters.zeroPoints?[group] ?? 0)
+            for i in (group * length)..<((group + 1) * length) { output[i] = (Float(codes[i]) - zero) * step }
         }
     }
 
@@ -131,15 +155,15 @@ public enum Quantizer {
     /// this runs on every activation at evaluation time.
     public static func fakeQuantize(_ values: UnsafeMutableBufferPointer<Float>, parameters: QuantParameters, spec: QuantSpec) {
         let length = parameters.groupLength
-        if let range = spec.format.integerRange {
+        if let range = codeRange(spec) {
             let qmin = Float(range.lowerBound), qmax = Float(range.upperBound)
             for group in parameters.scales.indices {
-                let scale = parameters.scales[group]
-                let inverse = 1 / Swift.max(scale, Float.leastNormalMagnitude)
+                let step = integerStep(parameters.scales[group], spec)
+                let inverse = 1 / step
                 let zero = Float(parameters.zeroPoints?[group] ?? 0)
                 for i in (group * length)..<((group + 1) * length) {
                     let q = Swift.min(Swift.max((values[i] * inverse).rounded(.toNearestOrEven) + zero, qmin), qmax)
-                    values[i] = (q - zero) * scale
+                    values[i] = (q - zero) * step
                 }
             }
         } else if let minifloat = spec.format.minifloat {

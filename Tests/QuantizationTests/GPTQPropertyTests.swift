@@ -41,7 +41,7 @@ struct GPTQPropertyTests {
         let spec = Self.specs[specIndex]
         let rows = 8, columns = 128
         let w = Self.weight(rows: rows, columns: columns, seed: UInt64(10 + specIndex))
-        let rtn = w.withUnsafeBufferPointer { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        let rtn = try w.withUnsafeBufferPointer { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
         let rtnValues = rtn.dequantized()
         for staticGroups in [false, true] {
             let result = try w.withUnsafeBufferPointer {
@@ -66,7 +66,7 @@ struct GPTQPropertyTests {
             #expect(order == (0..<columns).sorted { diagonal[$0] > diagonal[$1] })
             if case .perGroup = spec.granularity, !staticGroups {
                 let permuted = GPTQ.permuteColumns(w, rows: rows, columns: columns, order: order)
-                let permutedRTN = permuted.withUnsafeBufferPointer { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+                let permutedRTN = try permuted.withUnsafeBufferPointer { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
                 var inverse = [Int](repeating: 0, count: columns)
                 for (position, column) in order.enumerated() { inverse[column] = position }
                 #expect(result.quantized.codes == GPTQ.permuteColumns(permutedRTN.codes, rows: rows, columns: columns, order: inverse))
@@ -120,7 +120,7 @@ struct GPTQPropertyTests {
         let w = GPTQReferenceTests.weightValues, h = GPTQReferenceTests.hessian
         let rows = GPTQReferenceTests.rows, columns = GPTQReferenceTests.columns
         let matrix = h.matrix
-        let rtn = w.withUnsafeBufferPointer { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }.dequantized()
+        let rtn = try w.withUnsafeBufferPointer { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }.dequantized()
         let rtnError = Self.outputError(w, rtn, hessian: matrix, rows: rows, columns: columns)
         for actOrder in [false, true] {
             let result = try w.withUnsafeBufferPointer {
@@ -169,7 +169,7 @@ struct GPTQPropertyTests {
         #expect(result.deadColumns == [5, 40])
         #expect(result.loss.isFinite && result.dequantized.allSatisfy(\.isFinite))
         for row in 0..<rows { #expect(result.dequantized[row * columns + 5] == 0 && result.dequantized[row * columns + 40] == 0) }
-        let rtn = w.withUnsafeBufferPointer { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }.dequantized()
+        let rtn = try w.withUnsafeBufferPointer { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }.dequantized()
         let error = Self.outputError(w, result.dequantized, hessian: matrix, rows: rows, columns: columns)
         let rtnError = Self.outputError(w, rtn, hessian: matrix, rows: rows, columns: columns)
         #expect(error < rtnError, "\(error) vs RTN \(rtnError)")
@@ -193,7 +193,7 @@ struct GPTQPropertyTests {
             try GPTQ.quantize(weight: $0, rows: rows, columns: columns, hessian: h, spec: spec)
         }
         #expect(result.fellBackToRoundToNearest && result.triedDampingFractions.count == 4 && result.triedDampingFractions.last == 10)
-        let rtn = w.withUnsafeBufferPointer { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        let rtn = try w.withUnsafeBufferPointer { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
         #expect(result.quantized.codes == rtn.codes)
     }
 

@@ -79,7 +79,7 @@ struct QuantConfigTests {
     @Test func badConfigValuesNameTheKey() {
         var weight = (Self.quarkSchemes["int8"]!["global_quant_config"] as! [String: Any])["weight"] as! [String: Any]
         weight["dtype"] = "int7"
-        #expect(throws: QuantizationError.invalidValue(key: "dtype", value: "int7", valid: ElementFormat.allCases.map(\.rawValue), source: "cfg")) {
+        #expect(throws: QuantizationError.invalidValue(key: "dtype", value: "int7", valid: ElementFormat.allCases.map(\.rawValue) + ["mx"], source: "cfg")) {
             try QuantSpec(quark: weight, source: "cfg")
         }
         weight["dtype"] = "int8"

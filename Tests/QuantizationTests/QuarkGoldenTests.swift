@@ -6,8 +6,8 @@ import Tensors
 
 /// QuantKit's scales, zero points, codes and dequantized values against amd-quark 0.13's own
 /// quantizers (Scripts/fixtures/make_quark_goldens.py), bit for bit, for every weight case whose
-/// observer QuantKit implements (min-max per tensor / channel / group, MX blocks). The manifest is
-/// read-only after loading, hence `nonisolated(unsafe)`.
+/// observer QuantKit implements (min-max per tensor / channel / group, MX blocks including MXINT8,
+/// percentile, MSE, power-of-two). The manifest is read-only after loading, hence `nonisolated(unsafe)`.
 struct QuarkGoldenTests {
     static let directory = Bundle.module.resourceURL!.appendingPathComponent("Fixtures")
     nonisolated(unsafe) static let manifest = try! JSONSerialization.jsonObject(
@@ -22,18 +22,19 @@ struct QuarkGoldenTests {
         try file.tensor(named: key).toFloat32().floats().map { Int32($0) }
     }
 
-    /// The weight cases QuantKit implements: memoryless min-max or MX observers, integer zero points,
-    /// element formats other than MXINT8.
+    /// The weight cases QuantKit implements: every observer it runs, integer zero points, and of
+    /// Quark's legacy `dtype: mx` only MXINT8 (its other elements repeat the PerBlockMXObserver cases).
     nonisolated(unsafe) static let supportedCases: [[String: Any]] = (manifest["cases"] as! [[String: Any]]).filter { entry in
         let config = entry["config"] as? [String: Any] ?? [:]
         let observer = (entry["classes"] as? [String: Any])?["observer"] as? String ?? ""
-        return ["w_a", "w_b"].contains(entry["input"] as? String ?? "")
-            && ["PerTensorMinMaxObserver", "PerChannelMinMaxObserver", "PerGroupMinMaxObserver", "PerBlockMXObserver"].contains(observer)
-            && config["zero_point_type"] as? String == "int32" && config["dtype"] as? String != "mx"
+        let legacyMX = config["dtype"] as? String == "mx"
+        return ["w_a", "w_b", "w_c"].contains(entry["input"] as? String ?? "")
+            && (ObserverKind.quarkNames.contains(observer) && !legacyMX || legacyMX && config["mx_element_dtype"] as? String == "int8")
+            && config["zero_point_type"] as? String == "int32"
     }
 
     @Test func enoughCasesAreChecked() {
-        #expect(Self.supportedCases.count >= 130, "only \(Self.supportedCases.count) cases")
+        #expect(Self.supportedCases.count >= 245, "only \(Self.supportedCases.count) cases")
     }
 
     @Test(arguments: supportedCases.map { $0["name"] as! String })
@@ -44,13 +45,18 @@ struct QuarkGoldenTests {
         let inputName = entry["input"] as! String
         let input = try inputs.tensor(named: inputName).toFloat32()
         let rows = input.shape[0], columns = input.shape[1]
-        let quantized = input.withUnsafeBufferPointer(as: Float.self) { Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
+        let quantized = try input.withUnsafeBufferPointer(as: Float.self) { try Quantizer.quantize($0, rows: rows, columns: columns, spec: spec) }
         let file = try Self.file(entry["file"] as! String)
         let tensors = entry["tensors"] as! [String: String]
 
         let scales = try Self.floats(file, tensors["scale"]!)
         #expect(quantized.parameters.scales.map(\.bitPattern) == scales.map(\.bitPattern), "scales: \(quantized.parameters.scales.prefix(4)) vs \(scales.prefix(4))")
-        if let zeroKey = tensors["zero_point"], !spec.symmetric {
+        let powerOfTwo = [.powerOfTwoMinMax, .powerOfTwoMSE].contains(spec.observer)
+        if let zeroKey = tensors["zero_point"], powerOfTwo {
+            // Power-of-two observers move the zero point even when symmetric (uint8: 128, an all-zero
+            // channel: Int32.min), so every value is compared.
+            #expect(quantized.parameters.zeroPoints == (try Self.integers(file, zeroKey)), "zero points")
+        } else if let zeroKey = tensors["zero_point"], !spec.symmetric {
             // Quark keeps the per-tensor zero point of asymmetric int4 in a uint8 buffer (−7 reads 249);
             // its codes use the signed value, as QuantKit's do, so compare modulo 256.
             let expected = try Self.integers(file, zeroKey).map { $0 & 0xFF }
@@ -59,7 +65,8 @@ struct QuarkGoldenTests {
         // Where Quark's standalone real quantizer (round after adding z) and its fake quantizer (round,
         // then add z) disagree, QuantKit follows the fake path, which is what Quark's quantize → freeze →
         // export pipeline writes; the dequantized values below are then the reference.
-        let pathsAgree = entry["quark_dequantize_of_codes_equals_fake_quantize"] as? Bool ?? false
+        // MXINT8 codes are Quark's fake-quantized values over its block step (exact integers).
+        let pathsAgree = entry["quark_dequantize_of_codes_equals_fake_quantize"] as? Bool ?? entry["codes_exact_integers"] as? Bool ?? false
         if let codesKey = tensors["codes"], pathsAgree {
             let expected = try file.tensor(named: codesKey)
             var codes: [Int32]
