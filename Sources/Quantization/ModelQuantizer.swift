@@ -111,7 +111,8 @@ public struct ModelQuantizer {
             }
             // One float pass per window: the observers see the float model's activations, as amd-quark
             // calibrates (every weight and activation quantizer off), and the float outputs feed the
-            // next layer. Samplers keep rows of the first windows' inputs to measure output errors.
+            // next layer; with GPTQ the weights here are already quantized. Samplers keep rows of the
+            // first windows' inputs to measure output errors.
             var floatModel = model
             floatModel.layers[index] = observing
             for window in hidden.indices {
