@@ -117,10 +117,13 @@ struct MSEObserver: Observer {
         var terms = [Float](repeating: 0, count: centers.count)
         var best = (error: Float.infinity, index: first)
         for index in first..<centers.count {
-            let quantize = centerQuantizer(maximum: centers[index])
-            for bin in centers.indices {
-                let difference = quantize(centers[bin]) - centers[bin]
-                terms[bin] = difference * difference * counts[bin]
+            let maximum = centers[index]
+            terms.withUnsafeMutableBufferPointer { terms in
+                centers.withUnsafeBufferPointer { centers in
+                    counts.withUnsafeBufferPointer { counts in
+                        squaredErrors(centers, counts, maximum: maximum, into: terms)
+                    }
+                }
             }
             let error = Torch.sum(terms) / Float(terms.count)
             if error < best.error || index == first { best = (error, index) }
@@ -128,18 +131,28 @@ struct MSEObserver: Observer {
         return (0, centers[best.index])
     }
 
-    /// Quantize-dequantize of one center with the range [0, maximum]: `torch.fake_quantize_per_
-    /// tensor_affine` for integers (x · (1/s), rounded, plus z), `scaling_fp8` for fp8 (x / s).
-    private func centerQuantizer(maximum: Float) -> (Float) -> Float {
-        let parameters = QuantParameters(minimum: [0], maximum: [maximum], spec: spec, groupLength: 1)
-        let scale = parameters.scales[0]
+    /// (q(c) − c)² · count per bin, q the quantize-dequantize with the range [0, maximum]:
+    /// `torch.fake_quantize_per_tensor_affine` for integers (c · (1/s), rounded, plus z), Quark's
+    /// `scaling_fp8` for fp8 (c / s, clamped, cast).
+    private func squaredErrors(_ centers: UnsafeBufferPointer<Float>, _ counts: UnsafeBufferPointer<Float>, maximum: Float,
+                               into terms: UnsafeMutableBufferPointer<Float>) {
         if let range = spec.format.integerRange {
-            let inverse = 1 / scale, zero = Float(parameters.zeroPoints?[0] ?? 0)
+            let parameters = QuantParameters(minimum: [0], maximum: [maximum], spec: spec, groupLength: 1)
+            let scale = parameters.scales[0], inverse = 1 / scale, zero = Float(parameters.zeroPoints?[0] ?? 0)
             let low = Float(range.lowerBound), high = Float(range.upperBound)
-            return { value in (Swift.min(Swift.max((value * inverse).rounded(.toNearestOrEven) + zero, low), high) - zero) * scale }
+            for bin in 0..<centers.count {
+                let code = Swift.min(Swift.max((centers[bin] * inverse).rounded(.toNearestOrEven) + zero, low), high)
+                let difference = (code - zero) * scale - centers[bin]
+                terms[bin] = difference * difference * counts[bin]
+            }
+            return
         }
         let format = spec.format.minifloat!, limit = format.maxNormal
-        let fp8Scale = maximum / spec.format.maximum
-        return { value in format.decode(format.encode(Swift.min(Swift.max(value / fp8Scale, -limit), limit), saturate: true)) * fp8Scale }
+        let scale = maximum / spec.format.maximum
+        for bin in 0..<centers.count {
+            let code = format.encode(Swift.min(Swift.max(centers[bin] / scale, -limit), limit), saturate: true)
+            let difference = format.decode(code) * scale - centers[bin]
+            terms[bin] = difference * difference * counts[bin]
+        }
     }
 }

@@ -47,63 +47,113 @@ enum Torch {
     /// `torch.sum` of a contiguous float32 vector (single-threaded; torch splits vectors longer than
     /// 32768 across threads): float accumulation in torch's cascade order — 8-lane vectors summed
     /// four at a time into a four-level cascade, then the scalar tail, then the lanes one by one.
+    /// Flat accumulators over raw pointers; `sumReference` is the same order written plainly.
     static func sum(_ values: UnsafeBufferPointer<Float>) -> Float {
-        let lanes = vectorLanes
-        let vectors = values.count / lanes
+        guard let base = values.baseAddress else { return 0 }
+        let lanes = vectorLanes, vectors = values.count / lanes
+        // Shorter than one vector: the same cascade over rows of four scalars.
+        let width = vectors > 0 ? 4 * lanes : 4
+        let rows = vectors > 0 ? vectors / 4 : values.count / 4
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: width)
+        defer { partial.deallocate() }
+        cascade(base, rows: rows, width: width, into: partial)
         guard vectors > 0 else {
-            // Shorter than one vector: the same cascade over scalars, four partial sums.
-            var partial = cascade(rows: values.count / 4, width: 4) { row, lane in values[row * 4 + lane] }
-            for index in (values.count / 4 * 4)..<values.count { partial[0] += values[index] }
+            for index in (rows * 4)..<values.count { partial[0] += base[index] }
             for lane in 1..<4 { partial[0] += partial[lane] }
             return 0 + partial[0]
         }
-        // Rows of four vectors (the kernel's ILP factor), each vector `lanes` wide.
-        let width = 4 * lanes
-        var partial = cascade(rows: vectors / 4, width: width) { row, column in values[row * width + column] }
-        for vector in (vectors / 4 * 4)..<vectors {
-            for lane in 0..<lanes { partial[lane] += values[vector * lanes + lane] }
+        for vector in (rows * 4)..<vectors {
+            for lane in 0..<lanes { partial[lane] += base[vector * lanes + lane] }
         }
         for part in 1..<4 {
             for lane in 0..<lanes { partial[lane] += partial[part * lanes + lane] }
         }
         var total: Float = 0
-        for index in (vectors * lanes)..<values.count { total += values[index] }
+        for index in (vectors * lanes)..<values.count { total += base[index] }
         for lane in 0..<lanes { total += partial[lane] }
         return 0 + total
     }
 
     static func sum(_ values: [Float]) -> Float { values.withUnsafeBufferPointer { sum($0) } }
 
-    /// torch's `multi_row_sum`: rows are added into level 0; every 2^p rows a level is flushed into
-    /// the next (p = max(4, ⌈log2 rows⌉ / 4)), so only partial sums of similar size meet.
-    private static func cascade(rows: Int, width: Int, load: (Int, Int) -> Float) -> [Float] {
+    /// torch's `multi_row_sum` over `rows` rows of `width` floats: rows are added into level 0;
+    /// every 2^p rows a level is flushed into the next (p = max(4, ⌈log2 rows⌉ / 4)), so only
+    /// partial sums of similar size meet. Writes the `width` column sums.
+    private static func cascade(_ base: UnsafePointer<Float>, rows: Int, width: Int, into result: UnsafeMutablePointer<Float>) {
         let levels = 4
         let ceilLog2 = rows <= 2 ? 1 : Int.bitWidth - (rows - 1).leadingZeroBitCount
         let power = Swift.max(4, ceilLog2 / levels)
         let step = 1 << power, mask = step - 1
-        var accumulators = [[Float]](repeating: [Float](repeating: 0, count: width), count: levels)
+        let accumulators = UnsafeMutablePointer<Float>.allocate(capacity: levels * width)
+        defer { accumulators.deallocate() }
+        accumulators.initialize(repeating: 0, count: levels * width)
         var row = 0
         while row + step <= rows {
             for _ in 0..<step {
-                for column in 0..<width { accumulators[0][column] += load(row, column) }
+                let source = base + row * width
+                for column in 0..<width { accumulators[column] += source[column] }
                 row += 1
             }
             for level in 1..<levels {
+                let lower = accumulators + (level - 1) * width, upper = accumulators + level * width
                 for column in 0..<width {
-                    accumulators[level][column] += accumulators[level - 1][column]
-                    accumulators[level - 1][column] = 0
+                    upper[column] += lower[column]
+                    lower[column] = 0
                 }
                 if row & (mask << (level * power)) != 0 { break }
             }
         }
         while row < rows {
-            for column in 0..<width { accumulators[0][column] += load(row, column) }
+            let source = base + row * width
+            for column in 0..<width { accumulators[column] += source[column] }
             row += 1
         }
         for level in 1..<levels {
-            for column in 0..<width { accumulators[0][column] += accumulators[level][column] }
+            for column in 0..<width { accumulators[column] += accumulators[level * width + column] }
         }
-        return accumulators[0]
+        result.update(from: accumulators, count: width)
+    }
+
+    /// The scalar reference of `sum`: torch's `vectorized_inner_sum` → `row_sum` → `multi_row_sum`
+    /// spelled out with arrays, level by level, as the C++ reads.
+    static func sumReference(_ values: [Float]) -> Float {
+        let lanes = vectorLanes, vectors = values.count / lanes
+        func rowSum(_ rows: Int, _ width: Int, _ load: (Int, Int) -> Float) -> [Float] {
+            let ceilLog2 = rows <= 2 ? 1 : Int.bitWidth - (rows - 1).leadingZeroBitCount
+            let power = Swift.max(4, ceilLog2 / 4), step = 1 << power
+            var levels = [[Float]](repeating: [Float](repeating: 0, count: width), count: 4)
+            var row = 0
+            while row + step <= rows {
+                for _ in 0..<step {
+                    for column in 0..<width { levels[0][column] += load(row, column) }
+                    row += 1
+                }
+                for level in 1..<4 {
+                    for column in 0..<width { levels[level][column] += levels[level - 1][column]; levels[level - 1][column] = 0 }
+                    if row & ((step - 1) << (level * power)) != 0 { break }
+                }
+            }
+            for _ in row..<rows {
+                for column in 0..<width { levels[0][column] += load(row, column) }
+                row += 1
+            }
+            for level in 1..<4 { for column in 0..<width { levels[0][column] += levels[level][column] } }
+            return levels[0]
+        }
+        if vectors == 0 {
+            var partial = rowSum(values.count / 4, 4) { values[$0 * 4 + $1] }
+            for index in (values.count / 4 * 4)..<values.count { partial[0] += values[index] }
+            for lane in 1..<4 { partial[0] += partial[lane] }
+            return 0 + partial[0]
+        }
+        // Each vector is a row of `lanes`; four vectors make one row of the ILP cascade.
+        var partial = rowSum(vectors / 4, 4 * lanes) { values[$0 * 4 * lanes + $1] }
+        for vector in (vectors / 4 * 4)..<vectors { for lane in 0..<lanes { partial[lane] += values[vector * lanes + lane] } }
+        for part in 1..<4 { for lane in 0..<lanes { partial[lane] += partial[part * lanes + lane] } }
+        var total: Float = 0
+        for index in (vectors * lanes)..<values.count { total += values[index] }
+        for lane in 0..<lanes { total += partial[lane] }
+        return 0 + total
     }
 
     /// `torch.histc(values, bins, min: lowest, max: highest)`: float32 counts; the bin of x is
