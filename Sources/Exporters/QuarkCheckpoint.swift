@@ -104,7 +104,7 @@ public struct QuarkCheckpoint: WeightSource {
                 zeroPoints = Packing.transpose(Packing.unpack4Bit(packed, rows: groups, columns: rows, signed: spec.format == .int4),
                                                rows: groups, columns: rows)
             }
-        } else if spec.format.isInteger && !spec.symmetric {
+        } else if spec.hasZeroPoints {
             zeroPoints = try integers(module + ".weight_zero_point")
         }
         guard scales.count * groupLength == rows * columns else {
@@ -130,7 +130,7 @@ public struct QuarkCheckpoint: WeightSource {
     private func quantizer(_ spec: QuantSpec, _ prefix: String) throws -> any ActivationQuantizer {
         if spec.isDynamic { return DynamicActivationQuantizer(spec: spec) }
         let scale = try floats(prefix + "_scale")
-        let zero = spec.format.isInteger && !spec.symmetric ? try integers(prefix + "_zero_point") : nil
+        let zero = spec.hasZeroPoints ? try integers(prefix + "_zero_point") : nil
         return StaticActivationQuantizer(spec: spec, parameters: QuantParameters(scales: scale, zeroPoints: zero, groupLength: 1))
     }
 }

@@ -79,9 +79,42 @@ public struct QuarkExporter {
 
     static func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
 
+    /// Throws unless amd-quark 0.13's exporter can write weights of this spec (checked before
+    /// quantizing, so a long run does not end in a refused export).
+    public static func checkExportable(_ spec: QuantSpec, module: String) throws {
+        if spec.isMX {
+            guard [.fp4, .fp6E2M3, .fp6E3M2, .fp8E4M3, .fp8E5M2].contains(spec.format) else {
+                // Quark's get_real_quantizer raises "Unsupported MX element dtype: int8".
+                throw QuantizationError.unsupported(
+                    feature: "exporting MX\(spec.format == .int8 ? "INT8" : spec.format.rawValue) weights in the Quark format (amd-quark 0.13 cannot export them either; they run as fake quantization only; exportable MX formats: mxfp4, mxfp6_e2m3, mxfp6_e3m2, mxfp8_e4m3, mxfp8_e5m2)",
+                    source: module)
+            }
+            return
+        }
+        switch (spec.format, spec.granularity) {
+        case (.fp8E4M3, .perTensor), (.fp8E4M3, .perChannel), (.fp8E5M2, .perTensor), (.fp8E5M2, .perChannel),
+             (.int8, .perTensor), (.int8, .perChannel), (.uint8, .perTensor), (.uint8, .perChannel),
+             (.int4, .perGroup), (.uint4, .perGroup):
+            return
+        default:
+            throw QuantizationError.unsupported(feature: "exporting \(spec.format.rawValue) \(spec.granularity) weights in the Quark format", source: module)
+        }
+    }
+
+    /// Checks every quantized weight of a `layerCount`-layer Llama model under `config`.
+    public static func checkExportable(_ config: QuantConfig, layerCount: Int) throws {
+        for index in 0..<layerCount {
+            for name in LlamaLayer.linearNames {
+                let module = "model.layers.\(index).\(name)"
+                if let weight = config.spec(forLayer: module)?.weight { try checkExportable(weight, module: module) }
+            }
+        }
+    }
+
     /// `weight`, `weight_scale` and, for integer formats, `weight_zero_point` of one linear.
     static func weightItems(_ module: String, _ weight: QuantizedTensor) throws -> [Item] {
         let spec = weight.spec, rows = weight.rows, columns = weight.columns
+        try checkExportable(spec, module: module)
         let parameters = weight.parameters
         // Quark's format has no g_idx: its GPTQ requires static groups whenever act-order runs.
         guard weight.groupIndex == nil else {
@@ -102,11 +135,9 @@ public struct QuarkExporter {
                 return [Item(entry: .init(name: name, dtype: .uint8, shape: [rows, columns / 2])) { Packing.packFP4(weight.codes) }, scales]
             case .fp6E2M3, .fp6E3M2:
                 return [Item(entry: .init(name: name, dtype: .uint8, shape: [rows, columns * 3 / 4])) { Packing.packFP6(weight.codes) }, scales]
-            case .fp8E4M3, .fp8E5M2:
+            default:
                 let dtype: DType = spec.format == .fp8E4M3 ? .float8E4M3 : .float8E5M2
                 return [Item(entry: .init(name: name, dtype: dtype, shape: [rows, columns])) { weight.codes.map { UInt8($0) } }, scales]
-            default:
-                throw QuantizationError.unsupported(feature: "exporting MX \(spec.format.rawValue) in the Quark format", source: module)
             }
         }
         switch (spec.format, spec.granularity) {
@@ -120,11 +151,13 @@ public struct QuarkExporter {
             let dtype: DType = signed ? .int8 : .uint8
             let shape = spec.granularity == .perTensor ? [] : [rows]
             let zeros = parameters.zeroPoints ?? [Int32](repeating: 0, count: parameters.scales.count)
+            // Zero points wrap to 8 bits as torch's `.to(int8 / uint8)` does (Quark's power-of-two observers
+            // give an all-zero channel the zero point Int32.min, written as 0).
             return [Item(entry: .init(name: name, dtype: dtype, shape: [rows, columns])) {
                         signed ? bytes(weight.codes.map { Int8($0) }) : weight.codes.map { UInt8($0) } },
                     Item(entry: .init(name: name + "_scale", dtype: scaleDType, shape: shape)) { scaleBytes(parameters.scales) },
                     Item(entry: .init(name: name + "_zero_point", dtype: dtype, shape: shape)) {
-                        signed ? bytes(zeros.map { Int8($0) }) : zeros.map { UInt8($0) } }]
+                        signed ? bytes(zeros.map { Int8(truncatingIfNeeded: $0) }) : zeros.map { UInt8(truncatingIfNeeded: $0) } }]
         case let (.int4, .perGroup(size)), let (.uint4, .perGroup(size)):
             // Transposed to [in, out] and packed along out (the AWQ layout under Quark's names).
             guard rows % 8 == 0 else { throw QuantizationError.unsupported(feature: "4-bit packing of \(rows) output rows (not a multiple of 8)", source: module) }
@@ -137,7 +170,7 @@ public struct QuarkExporter {
                     Item(entry: .init(name: name + "_zero_point", dtype: .int32, shape: [groups, rows / 8])) {
                         bytes(Packing.pack4Bit(Packing.transpose(zeros, rows: rows, columns: groups), rows: groups, columns: rows)) }]
         default:
-            throw QuantizationError.unsupported(feature: "exporting \(spec.format.rawValue) \(spec.granularity) weights in the Quark format", source: module)
+            preconditionFailure("checkExportable admitted \(spec.format) \(spec.granularity)")
         }
     }
 

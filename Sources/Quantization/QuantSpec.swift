@@ -95,6 +95,12 @@ public struct QuantSpec: Hashable, Sendable {
     }
 
     public var isMX: Bool { scaleType == .e8m0 }
+
+    /// Whether the parameters carry integer zero points: asymmetric integer specs, and symmetric
+    /// ones under Quark's power-of-two observers, which move the zero point (uint8: 128).
+    public var hasZeroPoints: Bool {
+        format.isInteger && !isMX && (!symmetric || observer == .powerOfTwoMinMax || observer == .powerOfTwoMSE)
+    }
 }
 
 /// The specs of one linear layer: its weight, its input activations and (for the KV cache) its outputs.

@@ -86,6 +86,7 @@ struct QuantizeCommand: ParsableCommand {
         var quantConfig = try makeConfig()
         let loaded = try AnyModelLoader.load(model!)
         if kvCacheGranularity == "head" { quantConfig.kvCache?.granularity = .perGroup(size: loaded.model.configuration.headDimension) }
+        if output != nil { try QuarkExporter.checkExportable(quantConfig, layerCount: loaded.model.configuration.layerCount) }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
                                                                                     staticGroups: staticGroups))

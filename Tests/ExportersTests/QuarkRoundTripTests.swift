@@ -24,6 +24,16 @@ struct QuarkRoundTripTests {
                                                                   input: QuantSpec(format: .fp8E4M3, isDynamic: true)), nil),
         ("fp8 per-channel, dynamic per-token", LayerQuantSpec(weight: QuantSpec(format: .fp8E4M3, granularity: .perChannel),
                                                               input: QuantSpec(format: .fp8E4M3, granularity: .perChannel, isDynamic: true)), nil),
+        ("int8 percentile weights and static inputs", LayerQuantSpec(weight: QuantSpec(format: .int8, observer: .percentile),
+                                                                     input: QuantSpec(format: .int8, observer: .percentile)), nil),
+        ("int8 MSE weights, fp8 MSE static inputs", LayerQuantSpec(weight: QuantSpec(format: .int8, observer: .mse),
+                                                                   input: QuantSpec(format: .fp8E4M3, observer: .mse)), nil),
+        ("power-of-two int8 per-channel MSE weights, uint8 symmetric static inputs (zero point 128)",
+         LayerQuantSpec(weight: QuantSpec(format: .int8, granularity: .perChannel, scaleType: .powerOfTwo, observer: .powerOfTwoMSE),
+                        input: QuantSpec(format: .uint8, scaleType: .powerOfTwo, observer: .powerOfTwoMinMax)), nil),
+        ("power-of-two uint8 asymmetric weights and static inputs",
+         LayerQuantSpec(weight: QuantSpec(format: .uint8, symmetric: false, scaleType: .powerOfTwo, observer: .powerOfTwoMinMax),
+                        input: QuantSpec(format: .uint8, symmetric: false, scaleType: .powerOfTwo, observer: .powerOfTwoMSE)), nil),
     ]
 
     @Test(arguments: cases.indices)
@@ -51,6 +61,27 @@ struct QuarkRoundTripTests {
         // And quantization changed something (the check could not pass with the float model).
         let float = try model.forward(tokens: tokens, cache: model.makeCache()).floats()
         #expect(float != expected, "\(name): quantization changed nothing")
+    }
+
+    /// amd-quark 0.13 cannot export MXINT8 ("Unsupported MX element dtype: int8"): QuantKit runs it as
+    /// fake quantization and refuses the export up front, naming the format and the MX formats that export.
+    @Test func mxint8ExportIsRefusedBeforeQuantizing() throws {
+        let config = QuantConfig(global: LayerQuantSpec(weight: .mx(.int8), input: .mx(.int8)))
+        #expect(throws: QuantizationError.self) { try QuarkExporter.checkExportable(config, layerCount: 2) }
+        do { try QuarkExporter.checkExportable(config, layerCount: 2) } catch {
+            let message = "\(error)"
+            #expect(message.hasPrefix("model.layers.0.self_attn.q_proj: exporting MXINT8 weights in the Quark format"))
+            #expect(message.contains("mxfp4") && message.contains("not supported"))
+        }
+        // It still quantizes (fake quantization changes the model's output); the tiny model's 16 input
+        // features take blocks of 8.
+        let model = try TinyModelFactory.model()
+        let blocks = QuantSpec(format: .int8, granularity: .perGroup(size: 8), scaleType: .e8m0)
+        let quantized = try ModelQuantizer(config: QuantConfig(global: LayerQuantSpec(weight: blocks, input: blocks)))
+            .quantize(model, calibration: [])
+        let tokens = [3, 7, 1, 12]
+        #expect(try quantized.model.forward(tokens: tokens, cache: quantized.model.makeCache()).floats()
+                != model.forward(tokens: tokens, cache: model.makeCache()).floats())
     }
 
     @Test func recipesAskingForMissingAlgorithmsAreRefused() throws {
