@@ -43,6 +43,8 @@ public final class CalibrationObserver: ActivationQuantizer, @unchecked Sendable
     public let spec: QuantSpec
     private var observer: any Observer
     private var failure: QuantizationError?
+    /// The last answer of `parameters()`: an MSE search over a wide histogram is worth doing once.
+    private var cached: QuantParameters?
 
     public init(spec: QuantSpec) {
         self.spec = spec
@@ -52,6 +54,7 @@ public final class CalibrationObserver: ActivationQuantizer, @unchecked Sendable
     public func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
         lock.withLock {
             guard failure == nil else { return }
+            cached = nil
             do throws(QuantizationError) {
                 try observer.observe(UnsafeBufferPointer(values), rows: rows, columns: columns)
             } catch {
@@ -65,7 +68,9 @@ public final class CalibrationObserver: ActivationQuantizer, @unchecked Sendable
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
-        return try observer.parameters()
+        if let cached { return cached }
+        cached = try observer.parameters()
+        return cached!
     }
 }
 

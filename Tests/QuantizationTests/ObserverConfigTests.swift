@@ -73,6 +73,14 @@ struct ObserverConfigTests {
         }
     }
 
+    @Test func dynamicSpecsTakeMinMaxOnly() {
+        let dynamic = QuantSpec(format: .int8, granularity: .perChannel, isDynamic: true, observer: .percentile)
+        #expect(throws: QuantizationError.invalidValue(key: "observer_cls", value: "PerTensorPercentileObserver",
+                                                       valid: ["PerChannelMinMaxObserver"], source: "input")) {
+            try dynamic.checkObserver(source: "input")
+        }
+    }
+
     @Test func legacyMXNeedsAnOCPElement() {
         var config = QuantSpec.mx(.int8).quarkDictionary()
         config["mx_element_dtype"] = "int4"

@@ -53,7 +53,9 @@ extension QuantSpec {
     /// The observers amd-quark 0.13 runs for this spec's format and granularity (its QTensorConfig
     /// and observer constructors refuse the others).
     public var validObservers: [ObserverKind] {
-        if isMX || format.minifloat == nil && !format.isInteger { return [.minMax] }
+        // Dynamic scales come from each tensor's own range (Quark's histogram observers would pile
+        // every input into one histogram there; QuantKit does not run them dynamically).
+        if isDynamic || isMX || format.minifloat == nil && !format.isInteger { return [.minMax] }
         switch granularity {
         case .perGroup: return [.minMax]
         case .perChannel: return [.minMax] + (format == .int8 || format == .uint8 ? [.powerOfTwoMinMax, .powerOfTwoMSE] : [])
