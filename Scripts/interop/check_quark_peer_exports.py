@@ -8,7 +8,8 @@ Data/wiki_eval.txt) within 0.2 %.
 Where coarse activations make the network chaotic (int8 and MXFP4 activations; see
 check_quark_export.py), one-ulp differences in float arithmetic move the perplexity by more than
 that. There the check measures the spread in the same run, transformers + amd-quark on the same export
-with its embeddings perturbed by one ulp (three seeds), and requires QuantKit within 3× of it.
+with one ulp of noise on the output of the embedding and of every linear layer (three seeds;
+`common.perturbed`), and requires QuantKit within 3× of it.
 Quark's runs are cached in ~/.cache/quantkit/peers (about a minute and a half each)."""
 import json, os, subprocess, sys
 import torch
@@ -53,7 +54,7 @@ def main():
                     spread.append(perplexity(model, eval_ids, 512, windows, "sdpa"))
             widest = max(abs(p - quark_ppl) / quark_ppl for p in spread)
             ok = relative <= 3 * widest
-            detail = "; transformers on the export perturbed by one ulp: %s, spread %.3f %%" % (
+            detail = "; transformers on the export with one-ulp noise: %s, spread %.3f %%" % (
                 ", ".join("%.4f" % p for p in spread), 100 * widest)
             del model
         tally.check(ok, "%s%s: amd-quark's export in QuantKit, perplexity %.4f vs Quark's own %.4f (%.3f %% apart, %d windows%s)"

@@ -38,19 +38,23 @@ def perplexity(model, ids, seq_len, windows, attention=None, dtype=None):
 
 
 @contextlib.contextmanager
-def perturbed(model):
-    """Multiplies the embedding output by (1 + 2^-23 · N(0,1)) from a seeded generator: a one-ulp
-    perturbation that shows how far the model's own rounding noise moves its results. Yields a
-    function that reseeds the generator."""
+def perturbed(model, ulps=1.0):
+    """Multiplies the output of the embedding and of every linear layer by (1 + ulps · 2^-23 ·
+    N(0,1)) from a seeded generator: noise of the size of float32 rounding, injected wherever a
+    different implementation would sum in a different order. It shows how far such noise alone moves
+    the model's results; with quantized activations a value near a rounding boundary can flip its
+    code, which is why this is measured rather than assumed. Yields a function that reseeds."""
     import torch
     state = {}
     def hook(module, inputs, output):
-        return output * (1 + torch.randn(output.shape, generator=state["generator"]) * 2.0 ** -23)
-    handle = model.model.embed_tokens.register_forward_hook(hook)
+        return output * (1 + torch.randn(output.shape, generator=state["generator"]) * ulps * 2.0 ** -23)
+    modules = [model.model.embed_tokens] + [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    handles = [m.register_forward_hook(hook) for m in modules]
     try:
         yield lambda seed: state.update(generator=torch.Generator().manual_seed(seed))
     finally:
-        handle.remove()
+        for handle in handles:
+            handle.remove()
 
 
 class Tally:
