@@ -48,12 +48,17 @@ public enum GoldenStickConfig {
             }
             exclude = list
         }
+        var smoothQuant = SmoothQuantOptions()
         if let arguments = object["algorithm_args"], !(arguments is NSNull) {
             guard let dictionary = arguments as? [String: Any] else {
                 throw .invalidValue(key: "algorithm_args", value: "\(arguments)", valid: ["a mapping"], source: source)
             }
-            if let alpha = dictionary["alpha"], !(alpha is Double || alpha is Int) {
-                throw .invalidValue(key: "algorithm_args.alpha", value: "\(alpha)", valid: ["a number in [0, 1]"], source: source)
+            if let alpha = dictionary["alpha"] {
+                let value = (alpha as? Double) ?? (alpha as? Int).map(Double.init)
+                guard let value, (0...1).contains(value) else {
+                    throw .invalidValue(key: "algorithm_args.alpha", value: "\(alpha)", valid: ["a number in [0, 1]"], source: source)
+                }
+                smoothQuant.alpha = Float(value)
             }
         }
         if method == "smooth_quant" && activation == nil {
@@ -64,7 +69,9 @@ public enum GoldenStickConfig {
         algorithms.append(.rtn)
         let layer = LayerQuantSpec(weight: weight.map { _ in QuantSpec(format: .int8, granularity: .perChannel) },
                                    input: activation.map { _ in QuantSpec(format: .int8) })
-        return QuantConfig(global: layer, exclude: exclude, kvCache: kvCache.map { _ in QuantSpec(format: .int8) }, algorithms: algorithms)
+        var config = QuantConfig(global: layer, exclude: exclude, kvCache: kvCache.map { _ in QuantSpec(format: .int8) }, algorithms: algorithms)
+        config.smoothQuant = smoothQuant
+        return config
     }
 
     static func find(_ node: Any) -> [String: Any]? {

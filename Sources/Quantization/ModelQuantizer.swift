@@ -18,11 +18,13 @@ public struct ModelQuantizer {
     }
 
     private var usesGPTQ: Bool { config.algorithms.contains(.gptq) }
+    private var usesSmoothQuant: Bool { config.algorithms.contains(.smoothquant) }
+    private var usesAutoSmoothQuant: Bool { config.algorithms.contains(.autosmoothquant) }
 
     /// Whether calibration data is needed: a linear has a static input or output spec, or an
-    /// algorithm learns from activations (GPTQ).
+    /// algorithm learns from activations (GPTQ, SmoothQuant, AutoSmoothQuant).
     public func needsCalibration(layerCount: Int) -> Bool {
-        usesGPTQ || (0..<layerCount).contains { index in
+        usesGPTQ || usesSmoothQuant || usesAutoSmoothQuant || (0..<layerCount).contains { index in
             LlamaLayer.linearNames.contains { name in
                 guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
                 return [spec.input, spec.output].contains { $0.map { !$0.isDynamic } ?? false }
@@ -50,6 +52,19 @@ public struct ModelQuantizer {
         var linears: [QuantizedLinear] = []
         var report: [LayerReport] = []
         for index in 0..<configuration.layerCount {
+            // Smoothing preserves the layer's function, so the smoothed float layer is the reference
+            // that errors are measured against.
+            var smoothing: [Int: ClosedRange<Float>] = [:]
+            var smoothingRatios: [Int: Float] = [:]
+            if usesSmoothQuant { smoothing = SmoothQuant(options: config.smoothQuant).smoothLayer(&model, index: index, hidden: hidden) }
+            if usesAutoSmoothQuant {
+                var specs: [Int: LayerQuantSpec] = [:]
+                for (slot, name) in LlamaLayer.linearNames.enumerated() { specs[slot] = config.spec(forLayer: "model.layers.\(index).\(name)") }
+                for (slot, choice) in try AutoSmoothQuant().smoothLayer(&model, index: index, hidden: hidden, specs: specs) {
+                    smoothing[slot] = choice.scales
+                    smoothingRatios[slot] = choice.ratio
+                }
+            }
             let originalLayer = model.layers[index]
             var layer = originalLayer
             var observing = originalLayer
@@ -129,6 +144,11 @@ public struct ModelQuantizer {
                 let path = LlamaLayer.linearKeyPaths[slot]
                 report[row].outputError = relativeOutputError(inputs: inputs, original: originalLayer[keyPath: path],
                                                               quantized: model.layers[index][keyPath: path])
+            }
+            for (slot, range) in smoothing {
+                guard let name = layerLinears[slot]?.name, let row = report.lastIndex(where: { $0.name == name }) else { continue }
+                report[row].smoothingScales = [Double(range.lowerBound), Double(range.upperBound)]
+                report[row].smoothingRatio = smoothingRatios[slot].map(Double.init)
             }
             linears += layerLinears.keys.sorted().map { layerLinears[$0]! }
             progress(index + 1, configuration.layerCount)
@@ -227,9 +247,13 @@ public struct ModelQuantizer {
     }
 
     private func validate(_ model: LlamaModel) throws {
-        // Round-to-nearest and GPTQ exist so far: a recipe asking for more must not silently get less.
-        for algorithm in config.algorithms where algorithm != .rtn && algorithm != .gptq {
-            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; rtn and gptq are)", source: "quantize")
+        // A recipe asking for an algorithm that does not exist yet must not silently get less.
+        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        for algorithm in config.algorithms where !implemented.contains(algorithm) {
+            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; \(implemented.map(\.rawValue).joined(separator: ", ")) are)", source: "quantize")
+        }
+        if Set(config.algorithms).isSuperset(of: [.smoothquant, .autosmoothquant]) {
+            throw QuantizationError.unsupported(feature: "smoothquant and autosmoothquant together (both smooth the same pairs; give one)", source: "quantize")
         }
         if Set(config.algorithms).isSuperset(of: [.rtn, .gptq]) {
             throw QuantizationError.unsupported(feature: "rtn and gptq together (GPTQ replaces round-to-nearest; give one)", source: "quantize")

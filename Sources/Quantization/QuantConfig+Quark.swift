@@ -24,7 +24,7 @@ extension QuantConfig {
             "layer_type_quant_config": layerTypeOverrides.mapValues { $0.quarkDictionary() },
             "kv_cache_quant_config": kvLayers, "kv_cache_post_rope": false,
             "exclude": exclude,
-            "algo_config": algorithms.isEmpty ? NSNull() : algorithms.map { ["name": $0.rawValue] } as Any,
+            "algo_config": algorithms.isEmpty ? NSNull() : algorithms.map(quarkAlgorithmEntry) as Any,
             "softmax_quant_spec": NSNull(),
             "export": ["kv_cache_group": kvCache == nil ? [] : ["*k_proj", "*v_proj"], "min_kv_scale": 0.0,
                        "pack_method": packMethod, "weight_format": "real_quantized", "weight_merge_groups": NSNull()] as [String: Any],
@@ -61,14 +61,35 @@ extension QuantConfig {
             types[type] = try LayerQuantSpec(quark: object, source: "\(source): layer_type_quant_config.\(type)")
         }
         var algorithms: [AlgorithmName] = []
+        var smoothQuant = SmoothQuantOptions()
         for entry in (dictionary["algo_config"] as? [[String: Any]]) ?? [] {
-            let name = ((entry["name"] as? String) ?? "").lowercased().replacingOccurrences(of: "_", with: "")
-            guard let algorithm = AlgorithmName(rawValue: name) else {
-                throw .invalidValue(key: "algo_config.name", value: name, valid: AlgorithmName.allCases.map(\.rawValue), source: source)
+            let name = (entry["name"] as? String) ?? ""
+            guard let algorithm = AlgorithmName(quarkName: name) else {
+                throw .invalidValue(key: "algo_config.name", value: name, valid: AlgorithmName.allCases.map(\.quarkName), source: source)
+            }
+            if algorithm == .smoothquant {
+                // Quark's own default alpha is 1 (its SmoothQuantConfig); an entry without one means that.
+                smoothQuant.alpha = try Self.number(entry["alpha"], key: "algo_config.alpha", default: 1, source: source)
+                smoothQuant.scaleClampMin = try Self.number(entry["scale_clamp_min"], key: "algo_config.scale_clamp_min", default: 1e-3, source: source)
             }
             algorithms.append(algorithm)
         }
         self.init(global: global, layerOverrides: overrides, layerTypeOverrides: types,
                   exclude: (dictionary["exclude"] as? [String]) ?? [], kvCache: kvCache, algorithms: algorithms)
+        self.smoothQuant = smoothQuant
+    }
+
+    /// A Quark `algo_config` entry: the name, and SmoothQuant's settings.
+    private func quarkAlgorithmEntry(_ algorithm: AlgorithmName) -> [String: Any] {
+        guard algorithm == .smoothquant else { return ["name": algorithm.quarkName] }
+        return ["name": algorithm.quarkName, "alpha": Double(smoothQuant.alpha), "scale_clamp_min": Double(smoothQuant.scaleClampMin)]
+    }
+
+    private static func number(_ value: Any?, key: String, default fallback: Float, source: String) throws(QuantizationError) -> Float {
+        guard let value, !(value is NSNull) else { return fallback }
+        guard let number = value as? NSNumber, number.doubleValue > 0 || key.hasSuffix("alpha") && number.doubleValue >= 0 else {
+            throw .invalidValue(key: key, value: "\(value)", valid: ["a non-negative number"], source: source)
+        }
+        return number.floatValue
     }
 }

@@ -11,6 +11,8 @@ public struct QuantConfig: Hashable, Sendable {
     /// Spec of the cached keys and values (Quark: `output_tensors` of k_proj / v_proj).
     public var kvCache: QuantSpec?
     public var algorithms: [AlgorithmName]
+    /// SmoothQuant's settings, used when `algorithms` lists it (Quark: the `smooth` algo_config entry).
+    public var smoothQuant = SmoothQuantOptions()
 
     public struct PatternOverride: Hashable, Sendable {
         public var pattern: String
@@ -45,4 +47,14 @@ public struct QuantConfig: Hashable, Sendable {
 /// The algorithms a recipe can list, in the order they run.
 public enum AlgorithmName: String, Hashable, Sendable, CaseIterable {
     case rtn, smoothquant, autosmoothquant, rotation, awq, gptq
+
+    /// The name in a Quark `algo_config` entry (its `SmoothQuantConfig` is called `smooth`).
+    public var quarkName: String { self == .smoothquant ? "smooth" : rawValue }
+
+    /// From a Quark name or QuantKit's own spelling, case and underscores ignored.
+    public init?(quarkName: String) {
+        let name = quarkName.lowercased().replacingOccurrences(of: "_", with: "")
+        guard let algorithm = name == "smooth" ? .smoothquant : AlgorithmName(rawValue: name) else { return nil }
+        self = algorithm
+    }
 }

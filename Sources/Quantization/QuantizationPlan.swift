@@ -21,9 +21,10 @@ public struct QuantizationPlan: Sendable {
         }
         public var source: Source
         public var targets: [Int]
-        /// The source's width must equal the targets' input width: v → o only holds without grouped-
-        /// query attention (with GQA one v row feeds several heads' o columns).
-        public var needsEqualWidths: Bool
+        /// v → o: under grouped-query attention one v row feeds the same column of several query
+        /// heads, so a scale must be shared across each head group (amd-quark and llm-compressor do
+        /// that; AutoAWQ skips the pair).
+        public var sharesScalesAcrossHeadGroups: Bool
     }
 
     /// Llama, Mistral, Qwen2: [q, k, v] → [o] → [gate, up] → [down]; input norm → q/k/v, v → o,
@@ -31,14 +32,15 @@ public struct QuantizationPlan: Sendable {
     public static let llama = QuantizationPlan(
         sequentialGroups: [[0, 1, 2], [3], [4, 5], [6]],
         smoothingPairs: [
-            SmoothingPair(source: .inputNorm, targets: [0, 1, 2], needsEqualWidths: false),
-            SmoothingPair(source: .linear(2), targets: [3], needsEqualWidths: true),
-            SmoothingPair(source: .postAttentionNorm, targets: [4, 5], needsEqualWidths: false),
-            SmoothingPair(source: .linear(5), targets: [6], needsEqualWidths: false),
+            SmoothingPair(source: .inputNorm, targets: [0, 1, 2], sharesScalesAcrossHeadGroups: false),
+            SmoothingPair(source: .linear(2), targets: [3], sharesScalesAcrossHeadGroups: true),
+            SmoothingPair(source: .postAttentionNorm, targets: [4, 5], sharesScalesAcrossHeadGroups: false),
+            SmoothingPair(source: .linear(5), targets: [6], sharesScalesAcrossHeadGroups: false),
         ])
 
-    /// The smoothing pairs that apply to a model of this configuration.
-    public func smoothingPairs(for configuration: LlamaConfiguration) -> [SmoothingPair] {
-        smoothingPairs.filter { !$0.needsEqualWidths || configuration.keyValueHeadCount == configuration.headCount }
+    /// The smoothing pairs that apply to a model of this configuration: all of them when scales may
+    /// be shared across query-head groups, otherwise v → o only without grouped-query attention.
+    public func smoothingPairs(for configuration: LlamaConfiguration, sharingHeadGroupScales: Bool) -> [SmoothingPair] {
+        smoothingPairs.filter { sharingHeadGroupScales || !$0.sharesScalesAcrossHeadGroups || configuration.keyValueHeadCount == configuration.headCount }
     }
 }

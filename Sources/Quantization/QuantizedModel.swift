@@ -37,6 +37,10 @@ public struct LayerReport: Codable, Sendable {
     public var dampingFraction: Double?
     public var dampingEscalated: Bool?
     public var deadColumns: Int?
+    /// SmoothQuant only: the smallest and largest factor this linear's input columns were scaled by.
+    public var smoothingScales: [Double]?
+    /// AutoSmoothQuant only: the ratio its search chose (s = max|x|^ratio).
+    public var smoothingRatio: Double?
     public var seconds: Double
 
     public init(name: String, weightError: Double, outputError: Double? = nil, seconds: Double) {
@@ -54,5 +58,7 @@ public struct LayerReport: Codable, Sendable {
         case dampingFraction = "damp"
         case dampingEscalated = "damp_escalated"
         case deadColumns = "dead_columns"
+        case smoothingScales = "smoothing_scales"
+        case smoothingRatio = "smoothing_ratio"
     }
 }

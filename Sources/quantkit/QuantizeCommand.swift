@@ -17,7 +17,9 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("scheme"), .customLong("quant_scheme")], help: "A named scheme (--list-schemes).") var scheme: String?
     @Option(name: [.customLong("group-size"), .customLong("group_size")], help: "Group size of grouped schemes.") var groupSize: Int?
     @Option(name: .long, help: "A Quark-style JSON quantization config.") var config: String?
-    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default) or gptq.") var algo: [String] = []
+    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), smoothquant, autosmoothquant, gptq (e.g. --algo smoothquant --algo rtn).") var algo: [String] = []
+    @Option(name: [.customLong("smooth-alpha"), .customLong("alpha")], help: "SmoothQuant migration strength alpha in 0...1 (default 0.5; a config file's own value otherwise).")
+    var smoothAlpha: Float?
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
@@ -64,12 +66,16 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
-        for name in algo where name != "rtn" && name != "gptq" {
-            guard AlgorithmName(rawValue: name) != nil else {
+        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        for name in algo {
+            guard let algorithm = AlgorithmName(quarkName: name) else {
                 throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            throw ValidationError("--algo '\(name)' is not implemented yet; valid now: rtn, gptq")
+            guard implemented.contains(algorithm) else {
+                throw ValidationError("--algo '\(name)' is not implemented yet; valid now: \(implemented.map(\.rawValue).joined(separator: ", "))")
+            }
         }
+        if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
         guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
         if actOrder && !staticGroups && output != nil {
             throw ValidationError("--act-order without --static-groups needs g_idx, which the quark format cannot store; add --static-groups")
@@ -145,7 +151,8 @@ struct QuantizeCommand: ParsableCommand {
         case "int8": quantConfig.kvCache = QuantSpec(format: .int8, scaleTypeUnset: true)
         default: break
         }
-        if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(rawValue:)) }
+        if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(quarkName:)) }
+        if let smoothAlpha { quantConfig.smoothQuant.alpha = smoothAlpha }
         return quantConfig
     }
 
@@ -164,11 +171,16 @@ struct QuantizeCommand: ParsableCommand {
     func printTable(_ summary: QuantizeSummary) {
         // Relative squared errors: of the weight, and of the linear's output on calibration inputs.
         let gptq = summary.layers.contains { $0.gptqLoss != nil }
+        let smoothed = summary.layers.contains { $0.smoothingScales != nil }
         print("layer".padding(toLength: 44, withPad: " ", startingAt: 0) + "weight error  output error"
-              + (gptq ? "  gptq loss   damp" : ""))
+              + (smoothed ? "  smoothing scales     " : "") + (gptq ? "  gptq loss   damp" : ""))
         for layer in summary.layers {
             var line = layer.name.padding(toLength: 44, withPad: " ", startingAt: 0) + String(format: "%.3e     ", layer.weightError)
                 + (layer.outputError.map { String(format: "%.3e", $0) } ?? "-        ")
+            if smoothed {
+                line += layer.smoothingScales.map { String(format: "    %.2e..%.2e", $0[0], $0[1]) } ?? "    -                 "
+                if let ratio = layer.smoothingRatio { line += String(format: " (ratio %.1f)", ratio) }
+            }
             if let loss = layer.gptqLoss, let fraction = layer.dampingFraction {
                 line += String(format: "   %.3e   %g", loss, fraction) + (layer.dampingEscalated == true ? " (escalated)" : "")
                     + ((layer.deadColumns ?? 0) > 0 ? ", \(layer.deadColumns!) dead inputs" : "")

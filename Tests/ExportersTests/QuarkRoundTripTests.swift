@@ -86,10 +86,12 @@ struct QuarkRoundTripTests {
 
     @Test func recipesAskingForMissingAlgorithmsAreRefused() throws {
         let model = try TinyModelFactory.model()
-        let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.smoothquant, .rtn])
-        #expect(throws: QuantizationError.unsupported(feature: "the smoothquant algorithm (not implemented yet; rtn and gptq are)", source: "quantize")) {
+        let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.awq, .rtn])
+        #expect(throws: QuantizationError.unsupported(feature: "the awq algorithm (not implemented yet; rtn, smoothquant, autosmoothquant, gptq are)", source: "quantize")) {
             try ModelQuantizer(config: config).quantize(model, calibration: [[1, 2, 3]])
         }
+        let both = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.smoothquant, .autosmoothquant, .rtn])
+        #expect(throws: QuantizationError.self) { try ModelQuantizer(config: both).quantize(model, calibration: [[1, 2, 3]]) }
         let group = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int4, granularity: .perGroup(size: 64))))
         #expect(throws: QuantizationError.groupSizeDoesNotDivide(inFeatures: 16, groupSize: 64, layer: "model.layers.0.self_attn.q_proj")) {
             try ModelQuantizer(config: group).quantize(model, calibration: [])

@@ -39,9 +39,10 @@ struct GoldenStickConfigTests {
               kvcache_dtype: None
               outliers_suppression: None
               modules_to_not_convert: [lm_head]
-              algorithm_args: {alpha: 0.5}
+              algorithm_args: {alpha: 0.8}
             """)
         #expect(smooth.algorithms == [.smoothquant, .rtn])
+        #expect(smooth.smoothQuant.alpha == 0.8)
         #expect(smooth.global.input == QuantSpec(format: .int8))
         let ptq = try load("""
             quantization_config:
@@ -54,6 +55,7 @@ struct GoldenStickConfigTests {
               algorithm_args: {}
             """)
         #expect(ptq.algorithms == [.smoothquant, .rtn] && ptq.kvCache == QuantSpec(format: .int8))
+        #expect(ptq.smoothQuant == SmoothQuantOptions())
     }
 
     @Test func mistakesNameTheKeyAndTheValidValues() {

@@ -1,0 +1,148 @@
+import Foundation
+import Models
+import Tensors
+
+/// Records the smallest and largest value of every input column a linear receives, passing the
+/// values on unchanged. AutoSmoothQuant needs both: the |x| maxima give the candidate scales, and
+/// the signed extremes give the per-tensor range of x / s for any s without another pass.
+final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
+    private let lock = NSLock()
+    private var minima: [Float]
+    private var maxima: [Float]
+
+    init(features: Int) {
+        minima = [Float](repeating: .infinity, count: features)
+        maxima = [Float](repeating: -.infinity, count: features)
+    }
+
+    /// ([features], [features])
+    var ranges: (minima: [Float], maxima: [Float]) { lock.withLock { (minima, maxima) } }
+
+    func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
+        lock.withLock {
+            for row in 0..<rows {
+                for column in 0..<columns {
+                    let value = values[row * columns + column]
+                    minima[column] = min(minima[column], value)
+                    maxima[column] = max(maxima[column], value)
+                }
+            }
+        }
+    }
+}
+
+/// amd-quark's AutoSmoothQuant (ALGORITHMS.md A3) over one decoder layer: per smoothing pair, the
+/// scale s = max|x|^ratio (ratio in 0, 0.1, …, 0.9; clamped at 1e-4, divided by sqrt(max s · min s))
+/// whose smoothed layer, with the pair's weights quantized by their weight spec and their inputs by
+/// their input spec, gives the smallest mean squared error against the float layer. It searches the
+/// real W8A8 (or MX) configuration rather than a fixed alpha.
+///
+/// One difference from Quark, on purpose: Quark compares the output of the attention or MLP block
+/// (or of the single linear for v → o and up → down); here every candidate is judged on the whole
+/// decoder layer's output, so an o_proj or down_proj candidate is judged by what reaches the next
+/// layer. Static input ranges come from the collected per-channel extremes (the range of x / s is
+/// known for every s), dynamic input specs quantize each window as they do at run time.
+struct AutoSmoothQuant {
+    var plan: QuantizationPlan = .llama
+    /// Candidate ratios: 0, 1/grid, …, (grid − 1)/grid.
+    var grid = 10
+
+    /// Smooths layer `index` of `model` in place.
+    /// - Parameters:
+    ///   - hidden: the calibration windows' inputs to the layer.
+    ///   - specs: the layer's quantization spec per linear slot (absent: not quantized).
+    /// - Returns: per target slot, the chosen ratio and the range of its scales.
+    func smoothLayer(_ model: inout LlamaModel, index: Int, hidden: [Tensor], specs: [Int: LayerQuantSpec]) throws
+        -> [Int: (ratio: Float, scales: ClosedRange<Float>)] {
+        let configuration = model.configuration
+        let pairs = plan.smoothingPairs(for: configuration, sharingHeadGroupScales: true)
+            .filter { pair in pair.targets.allSatisfy { specs[$0] != nil } }
+        guard !pairs.isEmpty else { return [:] }
+        let paths = LlamaLayer.linearKeyPaths
+        // One float pass: each pair's input ranges and the float layer's outputs.
+        var probe = model
+        var collectors: [Int: ChannelRangeCollector] = [:]
+        for pair in pairs {
+            let first = pair.targets[0]
+            let collector = ChannelRangeCollector(features: model.layers[index][keyPath: paths[first]].inFeatures)
+            probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
+            collectors[first] = collector
+        }
+        let reference: [Tensor] = hidden.map { window in
+            var copy = window
+            probe.forwardLayer(index, hidden: &copy, cache: probe.makeCache(capacity: copy.shape[0]))
+            return copy
+        }
+        var chosen: [(pair: QuantizationPlan.SmoothingPair, scales: [Float], ratio: Float)] = []
+        for pair in pairs {
+            let (minima, maxima) = collectors[pair.targets[0]]!.ranges
+            let magnitudes = zip(minima, maxima).map { max(abs($0), abs($1)) }
+            var best: (loss: Double, scales: [Float], ratio: Float)?
+            for step in 0..<grid {
+                let ratio = Float(step) / Float(grid)
+                var scales = magnitudes.map { max(pow($0, ratio), 1e-4) }
+                let normalizer = ((scales.max() ?? 1) * (scales.min() ?? 1)).squareRoot()
+                scales = scales.map { $0 / normalizer }
+                let loss = try trialLoss(model, index: index, pair: pair, scales: scales, minima: minima, maxima: maxima,
+                                         specs: specs, hidden: hidden, reference: reference)
+                if best == nil || loss < best!.loss { best = (loss, scales, ratio) }
+            }
+            chosen.append((pair, best!.scales, best!.ratio))
+        }
+        // Every pair was searched on the unsmoothed layer (as Quark does); all are applied together.
+        var summary: [Int: (ratio: Float, scales: ClosedRange<Float>)] = [:]
+        for (pair, scales, ratio) in chosen {
+            var folded = scales
+            SmoothQuant.fold(&folded, pair: pair, into: &model.layers[index], configuration: configuration)
+            for target in pair.targets { summary[target] = (ratio, (folded.min() ?? 1)...(folded.max() ?? 1)) }
+        }
+        return summary
+    }
+
+    /// Mean squared error of the layer's output over the windows with `scales` folded into `pair`,
+    /// the pair's weights quantized and their inputs quantized; every other linear stays float.
+    func trialLoss(_ model: LlamaModel, index: Int, pair: QuantizationPlan.SmoothingPair, scales: [Float],
+                   minima: [Float], maxima: [Float], specs: [Int: LayerQuantSpec], hidden: [Tensor], reference: [Tensor]) throws -> Double {
+        let paths = LlamaLayer.linearKeyPaths
+        var trial = model
+        var folded = scales
+        SmoothQuant.fold(&folded, pair: pair, into: &trial.layers[index], configuration: model.configuration)
+        // The range of x / s over the calibration tokens, per tensor: what a static observer would see.
+        var low: Float = 0, high: Float = 0
+        for column in folded.indices {
+            low = min(low, minima[column] / folded[column])
+            high = max(high, maxima[column] / folded[column])
+        }
+        for target in pair.targets {
+            let name = "model.layers.\(index).\(LlamaLayer.linearNames[target])"
+            var linear = trial.layers[index][keyPath: paths[target]]
+            if let weightSpec = specs[target]?.weight {
+                linear.weight = try ModelQuantizer.quantizeWeight(linear.weight, spec: weightSpec, name: name).0
+            }
+            if let input = specs[target]?.input {
+                if input.isDynamic || input.granularity != .perTensor {
+                    linear.inputQuantizer = DynamicActivationQuantizer(spec: input)
+                } else {
+                    linear.inputQuantizer = StaticActivationQuantizer(
+                        spec: input, parameters: QuantParameters(minimum: [low], maximum: [high], spec: input, groupLength: 1))
+                }
+            }
+            trial.layers[index][keyPath: paths[target]] = linear
+        }
+        var total = 0.0, count = 0
+        for (window, expected) in zip(hidden, reference) {
+            var output = window
+            trial.forwardLayer(index, hidden: &output, cache: trial.makeCache(capacity: output.shape[0]))
+            output.withUnsafeBufferPointer(as: Float.self) { ours in
+                expected.withUnsafeBufferPointer(as: Float.self) { theirs in
+                    for i in 0..<ours.count {
+                        let difference = Double(ours[i] - theirs[i])
+                        total += difference * difference
+                    }
+                    count += ours.count
+                }
+            }
+        }
+        return total / Double(max(count, 1))
+    }
+}
