@@ -2,7 +2,8 @@
 """QuantKit's Quark-format exports load in the real consumer (transformers with amd-quark installed)
 and compute what QuantKit computes. SmolLM2 fp32, five schemes: uint4 per-group 64 asymmetric,
 int8 W + A per-tensor static, fp8 W + A per-tensor static with fp8 KV cache, MXFP4 W + A, and fp8 W +
-dynamic per-tensor fp8 A with no calibration (seed 003). For each:
+dynamic per-tensor fp8 A with no calibration (seed 003); and two algorithms: int8 after SmoothQuant
+(smoothed norms and weights) and int4 g64 weights from GPTQ. For each:
 logits for 4 prompts within 1e-3 × max |logit| of QuantKit's run of the same export, and perplexity
 (Data/wiki_eval.txt, seq-len 512) within 0.2 %.
 
@@ -18,8 +19,8 @@ own distance is 1.2e-6), its int8, fp8 and fp8_dynamic logits on these prompts m
 in the same run (three seeds) and requires QuantKit within 3× of it (weaker than the issue's 1e-3 and
 0.2 %; the issue note says so): the median logit difference against the largest seed's median, the
 perplexity against the largest perturbed deviation. The weight-only schemes (uint4, and MXFP4 with
-its block-wise activations here) pass the strict tolerances. int8 and MXFP4 perplexities use 16
-windows.
+its block-wise activations here) pass the strict tolerances. int8, MXFP4, SmoothQuant and GPTQ
+perplexities use 16 windows.
 """
 import json, os, shutil, subprocess, tempfile, time
 import torch
@@ -27,8 +28,15 @@ from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from common import arguments, perplexity, perturbed, quantkit, Tally, REPO
 
-SCHEMES = [("uint4_wo_64", []), ("int8", []), ("fp8", ["--kv-cache-dtype", "fp8"]), ("mxfp4", []), ("fp8_dynamic", [])]
-CHAOTIC = {"int8", "mxfp4"}
+# (label, scheme, extra quantize flags)
+SCHEMES = [("uint4_wo_64", "uint4_wo_64", []), ("int8", "int8", []), ("fp8+kv_fp8", "fp8", ["--kv-cache-dtype", "fp8"]),
+           ("mxfp4", "mxfp4", []), ("fp8_dynamic", "fp8_dynamic", []),
+           ("int8+smoothquant", "int8", ["--algo", "smoothquant", "--algo", "rtn"]),
+           ("int4_wo_64+gptq", "int4_wo_64", ["--algo", "gptq"])]
+CHAOTIC = {"int8", "mxfp4", "int8+smoothquant"}
+# Perplexity over 16 windows: the chaotic schemes (whose spread is measured three more times) and
+# GPTQ (whose quantization is the slow part), to keep CI within its time.
+SHORT = CHAOTIC | {"int4_wo_64+gptq"}
 PROMPTS = ["The capital of France is", "def fibonacci(n):\n    if n < 2:",
            "In 1905, Albert Einstein published", "Quantization reduces the memory of large language models by"]
 
@@ -47,7 +55,7 @@ def main():
     parser = arguments(__doc__)
     parser.add_argument("--windows", type=int, default=64)
     parser.add_argument("--calib", type=int, default=8)
-    parser.add_argument("--schemes", default=",".join(s for s, _ in SCHEMES))
+    parser.add_argument("--schemes", default=",".join(label for label, _, _ in SCHEMES), help="labels, comma-separated")
     a = parser.parse_args()
     source = os.path.join(a.models, "smollm2-135m-f32")
     data = os.path.join(REPO, "Data", "wiki_eval.txt")
@@ -57,10 +65,10 @@ def main():
     scratch = tempfile.mkdtemp(prefix="quantkit-quark-")
     tally = Tally()
     try:
-        for scheme, extra in SCHEMES:
-            if scheme not in a.schemes.split(","):
+        for label, scheme, extra in SCHEMES:
+            if label not in a.schemes.split(","):
                 continue
-            out = os.path.join(scratch, scheme)
+            out = os.path.join(scratch, label.replace("+", "_"))
             t0 = time.time()
             summary = quantkit(a.bin, "quantize", "--model", source, "--output", out, "--scheme", scheme,
                                "--num-calib-data", str(a.calib), *extra)
@@ -68,13 +76,13 @@ def main():
             model = AutoModelForCausalLM.from_pretrained(out, dtype=torch.float32).eval()
             ours_diff, prompt_ids = [], []
             for i, prompt in enumerate(PROMPTS):
-                path = os.path.join(scratch, "%s-%d.safetensors" % (scheme, i))
+                path = out + "-%d.safetensors" % i
                 subprocess.run([a.bin, "logits", "--model", out, "--text", prompt, "--output", path], check=True)
                 ours = load_file(path)
                 sdpa = logits_of(model, ours["input_ids"], "sdpa")
                 prompt_ids.append((ours["input_ids"], sdpa))
                 ours_diff += ((ours["logits"] - sdpa).abs().amax(dim=1) / sdpa.abs().max()).tolist()
-            windows = min(a.windows, 16) if scheme in CHAOTIC else a.windows
+            windows = min(a.windows, 16) if label in SHORT else a.windows
             reference = perplexity(model, eval_ids, 512, windows, "sdpa", torch.float32)
             ours_ppl = quantkit(a.bin, "eval", "--model", out, "--data", data, "--seq-len", "512", "--max-windows", str(windows))["perplexity"]
             relative = abs(ours_ppl - reference) / reference
@@ -95,7 +103,6 @@ def main():
                         if not strict_ppl:
                             spread_ppls.append(perplexity(model, eval_ids, 512, windows, "sdpa"))
             ppl_spread = max((abs(p - reference) / reference for p in spread_ppls), default=0.0)
-            label = scheme + (" + fp8 KV" if extra else "")
             logits_ok = strict_logits or median(ours_diff) <= 3 * max(self_medians + [1e-4])
             tally.check(logits_ok, "%s: transformers + amd-quark loads the export (quantized in %.0f s); logits |Δ| max %.2e, median %.1e × max |logit|%s"
                         % (label, seconds, max(ours_diff), median(ours_diff), "" if strict_logits else

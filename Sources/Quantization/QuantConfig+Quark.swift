@@ -79,10 +79,23 @@ extension QuantConfig {
         self.smoothQuant = smoothQuant
     }
 
-    /// A Quark `algo_config` entry: the name, and SmoothQuant's settings.
+    /// A Quark `algo_config` entry as amd-quark writes it for llama: the name, and for the smoothing
+    /// algorithms their settings, decoder-layer path and scaling layers (the plan's pairs).
     private func quarkAlgorithmEntry(_ algorithm: AlgorithmName) -> [String: Any] {
-        guard algorithm == .smoothquant else { return ["name": algorithm.quarkName] }
-        return ["name": algorithm.quarkName, "alpha": Double(smoothQuant.alpha), "scale_clamp_min": Double(smoothQuant.scaleClampMin)]
+        var entry: [String: Any] = ["name": algorithm.quarkName]
+        switch algorithm {
+        case .smoothquant:
+            // Through the shortest decimal, so 1e-3 is written as 0.001 and not as its float32 widening.
+            entry["alpha"] = Double("\(smoothQuant.alpha)")!
+            entry["scale_clamp_min"] = Double("\(smoothQuant.scaleClampMin)")!
+        case .autosmoothquant:
+            entry["compute_scale_loss"] = "MSE"
+        default:
+            return entry
+        }
+        entry["model_decoder_layers"] = "model.layers"
+        entry["scaling_layers"] = QuantizationPlan.llama.quarkScalingLayers
+        return entry
     }
 
     private static func number(_ value: Any?, key: String, default fallback: Float, source: String) throws(QuantizationError) -> Float {

@@ -43,4 +43,24 @@ public struct QuantizationPlan: Sendable {
     public func smoothingPairs(for configuration: LlamaConfiguration, sharingHeadGroupScales: Bool) -> [SmoothingPair] {
         smoothingPairs.filter { sharingHeadGroupScales || !$0.sharesScalesAcrossHeadGroups || configuration.keyValueHeadCount == configuration.headCount }
     }
+
+    /// The smoothing pairs in amd-quark's `scaling_layers` form (module names relative to a decoder
+    /// layer; block inputs inspect the attention or MLP module, as its llama configs do).
+    public var quarkScalingLayers: [[String: Any]] {
+        smoothingPairs.map { pair in
+            let layers = pair.targets.map { LlamaLayer.linearNames[$0] }
+            var entry: [String: Any] = ["layers": layers, "inp": layers[0]]
+            switch pair.source {
+            case .inputNorm:
+                entry["prev_op"] = "input_layernorm"
+                entry["module2inspect"] = "self_attn"
+            case .postAttentionNorm:
+                entry["prev_op"] = "post_attention_layernorm"
+                entry["module2inspect"] = "mlp"
+            case let .linear(slot):
+                entry["prev_op"] = LlamaLayer.linearNames[slot]
+            }
+            return entry
+        }
+    }
 }
