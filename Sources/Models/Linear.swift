@@ -50,7 +50,12 @@ public struct Linear: Sendable {
     }
 
     private func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        if weight.dtype == .float32 {
+        if weight.dtype == .float32 && rows == 1 {
+            // Decoding: one input row, so the weights stream once at DRAM speed (Ops.matrixVector).
+            weight.withUnsafeBufferPointer(as: Float.self) { w in
+                Ops.matrixVector(w.baseAddress!, rows: outFeatures, columns: inFeatures, input: x, output: y)
+            }
+        } else if weight.dtype == .float32 {
             weight.withUnsafeBufferPointer(as: Float.self) { w in
                 Ops.matmulTransposed(x, rows: rows, inFeatures: inFeatures, weight: w.baseAddress!,
                                      outFeatures: outFeatures, output: y)

@@ -15,6 +15,14 @@ enum Ops {
                transposeB: true, c: output, ldc: outputStride ?? outFeatures)
     }
 
+    /// `output[rows] = weight[rows, columns] · input[columns]`, split over output rows across the
+    /// compute threads (one token's Linear: see `matrixVector` for why rows are read one by one).
+    static func matrixVector(
+        _ weight: UnsafePointer<Float>, rows: Int, columns: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        parallelMatrixVector(weight, rowStride: columns, input: input, columns: columns, rows: rows, output: output)
+    }
+
     /// General strided GEMM: `c[m, n] = alpha · a[m, k] · op(b) + beta · c`, where `op(b)` is
     /// `b[n, k]ᵀ` when `transposeB` and `b[k, n]` otherwise; `lda`, `ldb`, `ldc` are row strides.
     static func gemm(
