@@ -26,9 +26,10 @@ public enum ComputeThreads {
 }
 
 /// Runs `body` over contiguous chunks that together cover `0..<count` exactly once, on up to
-/// `ComputeThreads.count` threads via `DispatchQueue.concurrentPerform`. Chunks hold at least
-/// `minimumChunk` indices (except when `count` is smaller), so tiny loops run inline on the caller.
-/// The body must not call BLAS or `parallelFor` itself.
+/// `ComputeThreads.count` threads: the caller and the `WorkerTeam`'s polling workers (or
+/// `DispatchQueue.concurrentPerform` when the team is busy with another caller's loop). Chunks hold
+/// at least `minimumChunk` indices (except when `count` is smaller), so tiny loops run inline on the
+/// caller. The body must not call BLAS or `parallelFor` itself.
 public func parallelFor(count: Int, minimumChunk: Int = 1, body: @Sendable (Range<Int>) -> Void) {
     precondition(count >= 0 && minimumChunk >= 1, "parallelFor(count: \(count), minimumChunk: \(minimumChunk))")
     guard count > 0 else { return }
@@ -37,11 +38,14 @@ public func parallelFor(count: Int, minimumChunk: Int = 1, body: @Sendable (Rang
         body(0..<count)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        // Balanced split: the first `count % chunks` chunks get one extra index.
-        let base = count / chunks, extra = count % chunks
+    // Balanced split: the first `count % chunks` chunks get one extra index.
+    let base = count / chunks, extra = count % chunks
+    let chunkBody: @Sendable (Int) -> Void = { chunk in
         let start = chunk * base + min(chunk, extra)
         body(start..<(start + base + (chunk < extra ? 1 : 0)))
+    }
+    if !WorkerTeam.shared.run(chunks: chunks, chunkBody) {
+        DispatchQueue.concurrentPerform(iterations: chunks, execute: chunkBody)
     }
 }
 
