@@ -1,24 +1,31 @@
 /// Keys and values of every past position, per layer, so decoding a token attends to the prompt
-/// without recomputing it. Float32, `[capacity, keyValueHeads, headDimension]` per layer and kind.
+/// without recomputing it. Float32, head-major: `[keyValueHeads, capacity, headDimension]` per layer
+/// and kind, so one head's cached keys (and values) are one contiguous run. Decoding reads a head's
+/// whole history for every token; position-major rows would interleave the heads, and the strided
+/// reads ran at a fraction of DRAM speed.
 ///
 /// A class because it is large and mutated in place by every layer of every step; one cache serves
 /// one sequence.
 public final class KVCache {
     public let layerCount: Int
     public let capacity: Int
-    /// keyValueHeads · headDimension
-    public let width: Int
+    public let heads: Int
+    public let headDimension: Int
     /// Positions filled so far (the next token's position).
     public private(set) var length = 0
     private var keys: [UnsafeMutableBufferPointer<Float>]
     private var values: [UnsafeMutableBufferPointer<Float>]
 
-    public init(layerCount: Int, capacity: Int, width: Int) {
+    /// Elements between the starts of two heads' runs (`capacity · headDimension`).
+    public var headStride: Int { capacity * headDimension }
+
+    public init(layerCount: Int, capacity: Int, heads: Int, headDimension: Int) {
         self.layerCount = layerCount
         self.capacity = capacity
-        self.width = width
-        keys = (0..<layerCount).map { _ in .allocate(capacity: capacity * width) }
-        values = (0..<layerCount).map { _ in .allocate(capacity: capacity * width) }
+        self.heads = heads
+        self.headDimension = headDimension
+        keys = (0..<layerCount).map { _ in .allocate(capacity: capacity * heads * headDimension) }
+        values = (0..<layerCount).map { _ in .allocate(capacity: capacity * heads * headDimension) }
     }
 
     deinit {
@@ -29,18 +36,26 @@ public final class KVCache {
     /// Forgets every position (the buffers are reused).
     public func reset() { length = 0 }
 
-    /// Stores `tokens` rows of keys and values for `layer` at positions `length ..< length + tokens`.
-    /// The length advances once all layers have stored (`advance(by:)`).
+    /// Stores `tokens` rows of keys and values for `layer` at positions `length ..< length + tokens`;
+    /// `newKeys`/`newValues` are [tokens, heads · headDimension]. The length advances once all layers
+    /// have stored (`advance(by:)`).
     func store(layer: Int, keys newKeys: UnsafePointer<Float>, values newValues: UnsafePointer<Float>, tokens: Int) {
         precondition(length + tokens <= capacity, "KV cache overflow: \(length) + \(tokens) > \(capacity)")
-        (keys[layer].baseAddress! + length * width).update(from: newKeys, count: tokens * width)
-        (values[layer].baseAddress! + length * width).update(from: newValues, count: tokens * width)
+        let width = heads * headDimension
+        for head in 0..<heads {
+            let offset = head * headStride + length * headDimension
+            for token in 0..<tokens {
+                let source = token * width + head * headDimension, target = offset + token * headDimension
+                (keys[layer].baseAddress! + target).update(from: newKeys + source, count: headDimension)
+                (values[layer].baseAddress! + target).update(from: newValues + source, count: headDimension)
+            }
+        }
     }
 
     /// Marks `tokens` more positions as filled.
     func advance(by tokens: Int) { length += tokens }
 
-    /// Keys and values of `layer` for positions `0 ..< count`.
+    /// Keys and values of `layer`: head `h`, position `p` starts at `h · headStride + p · headDimension`.
     func keys(layer: Int) -> UnsafePointer<Float> { UnsafePointer(keys[layer].baseAddress!) }
     func values(layer: Int) -> UnsafePointer<Float> { UnsafePointer(values[layer].baseAddress!) }
 }

@@ -23,6 +23,27 @@ enum Ops {
         parallelMatrixVector(weight, rowStride: columns, input: input, columns: columns, rows: rows, output: output)
     }
 
+    /// One position's grouped-query attention over `length` cached positions: `queries`
+    /// [heads, headDimension] → `output` [heads, headDimension]; `keys`/`values` head-major
+    /// [keyValueHeads, headStride / headDimension, headDimension] (the KV cache's layout);
+    /// `scores` scratch [heads, length]. Split over query heads across the compute threads once the
+    /// cache is long enough to pay for it.
+    static func attendSingleQuery(
+        queries: UnsafePointer<Float>, heads: Int, group: Int, headDimension: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headStride: Int, length: Int, scale: Float,
+        scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        let q = SendablePointer(queries), k = SendablePointer(keys), v = SendablePointer(values)
+        let s = SendableMutablePointer(scores), out = SendableMutablePointer(output)
+        // Below ~128 positions a head is a few microseconds of work: not worth a second thread.
+        parallelFor(count: heads, minimumChunk: length >= 128 ? 1 : heads) { range in
+            Tensors.attendSingleQuery(queries: q.base, heads: range, group: group, headDimension: headDimension,
+                                      keys: k.base, values: v.base, headStride: headStride, rowStride: headDimension,
+                                      length: length, scale: scale,
+                                      scores: s.base + range.lowerBound * length, output: out.base)
+        }
+    }
+
     /// General strided GEMM: `c[m, n] = alpha · a[m, k] · op(b) + beta · c`, where `op(b)` is
     /// `b[n, k]ᵀ` when `transposeB` and `b[k, n]` otherwise; `lda`, `ldb`, `ldc` are row strides.
     static func gemm(

@@ -30,7 +30,7 @@ public struct LlamaModel: Sendable {
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layerCount: configuration.layerCount,
                 capacity: min(capacity ?? configuration.maxPositions, configuration.maxPositions),
-                width: configuration.keyValueWidth)
+                heads: configuration.keyValueHeadCount, headDimension: configuration.headDimension)
     }
 
     /// Embedding rows of `tokens` → [tokens, hidden] float32.
