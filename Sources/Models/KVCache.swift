@@ -55,7 +55,9 @@ public final class KVCache {
     /// Marks `tokens` more positions as filled.
     func advance(by tokens: Int) { length += tokens }
 
-    /// Keys and values of `layer`: head `h`, position `p` starts at `h · headStride + p · headDimension`.
-    func keys(layer: Int) -> UnsafePointer<Float> { UnsafePointer(keys[layer].baseAddress!) }
-    func values(layer: Int) -> UnsafePointer<Float> { UnsafePointer(values[layer].baseAddress!) }
+    /// Keys and values of `layer` for attention: head `h`, position `p` at `h · headStride + p · headDimension`.
+    func view(layer: Int) -> KeyValueView {
+        KeyValueView(keys: UnsafePointer(keys[layer].baseAddress!), values: UnsafePointer(values[layer].baseAddress!),
+                     headStride: headStride, rowStride: headDimension)
+    }
 }

@@ -24,13 +24,12 @@ enum Ops {
     }
 
     /// One position's grouped-query attention over `length` cached positions: `queries`
-    /// [heads, headDimension] → `output` [heads, headDimension]; `keys`/`values` head-major
-    /// [keyValueHeads, headStride / headDimension, headDimension] (the KV cache's layout);
-    /// `scores` scratch [heads, length]. Split over query heads across the compute threads once the
+    /// [heads, headDimension] → `output` [heads, headDimension]; in `keys`/`values`, key/value head
+    /// `g`, position `p` starts at `g · headStride + p · rowStride`; `scores` scratch [heads, length]. Split over query heads across the compute threads once the
     /// cache is long enough to pay for it.
     static func attendSingleQuery(
         queries: UnsafePointer<Float>, heads: Int, group: Int, headDimension: Int,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headStride: Int, length: Int, scale: Float,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, headStride: Int, rowStride: Int, length: Int, scale: Float,
         scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
         let q = SendablePointer(queries), k = SendablePointer(keys), v = SendablePointer(values)
@@ -38,7 +37,7 @@ enum Ops {
         // Below ~128 positions a head is a few microseconds of work: not worth a second thread.
         parallelFor(count: heads, minimumChunk: length >= 128 ? 1 : heads) { range in
             Tensors.attendSingleQuery(queries: q.base, heads: range, group: group, headDimension: headDimension,
-                                      keys: k.base, values: v.base, headStride: headStride, rowStride: headDimension,
+                                      keys: k.base, values: v.base, headStride: headStride, rowStride: rowStride,
                                       length: length, scale: scale,
                                       scores: s.base + range.lowerBound * length, output: out.base)
         }

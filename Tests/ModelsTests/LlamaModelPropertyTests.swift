@@ -22,6 +22,21 @@ struct LlamaModelPropertyTests {
         #expect(worst < 1e-5, "largest difference \(worst)")
     }
 
+    /// Scoring a window without a cache (each layer attends over its own keys and values) is the
+    /// prefill of a fresh cache.
+    @Test(arguments: [(false, 2, false), (true, 4, false), (false, 1, true)])
+    func windowWithoutCacheMatchesFreshCache(tied: Bool, kvHeads: Int, bias: Bool) throws {
+        let model = try TinyModelFactory.model(tied: tied, kvHeads: kvHeads, qkvBias: bias)
+        let tokens = [3, 17, 0, 9, 9, 12, 5]
+        let cached = try model.normalizedHidden(tokens: tokens, cache: model.makeCache()).floats()
+        let uncached = try model.normalizedHidden(tokens: tokens).floats()
+        let worst = zip(cached, uncached).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-6, "largest difference \(worst)")
+        #expect(throws: ModelError.contextTooLong(tokens: 33, maximum: 32)) {
+            try model.normalizedHidden(tokens: Array(repeating: 1, count: 33))
+        }
+    }
+
     @Test func missingTensorIsNamed() throws {
         let c = TinyModelFactory.configuration()
         var weights = TinyModelFactory.weights(for: c)

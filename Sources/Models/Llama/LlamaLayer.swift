@@ -19,24 +19,31 @@ public struct LlamaLayer: Sendable {
         \.queryProjection, \.keyProjection, \.valueProjection, \.outputProjection, \.gateProjection, \.upProjection, \.downProjection] }
 
     /// Runs the layer on `hidden` [tokens, hidden] in place, at positions `cache.length ..<`
-    /// `cache.length + tokens`, storing this layer's keys and values in `cache`.
+    /// `cache.length + tokens`, storing this layer's keys and values in `cache`. Without a cache the
+    /// tokens are positions `0 ..< tokens` and attend over this layer's own keys and values, which
+    /// are dropped afterwards.
     func forward(_ hidden: inout Tensor, layerIndex: Int, configuration: LlamaConfiguration,
-                 rope: RoPETable, cache: KVCache) {
+                 rope: RoPETable, cache: KVCache?) {
         let tokens = hidden.shape[0]
         let normed = Self.rmsNorm(hidden, weight: inputNorm, epsilon: configuration.rmsNormEpsilon)
         var queries = queryProjection(normed)
         var keys = keyProjection(normed)
         let values = valueProjection(normed)
-        let start = cache.length
+        let start = cache?.length ?? 0
         Self.applyRoPE(&queries, heads: configuration.headCount, rope: rope, start: start)
         Self.applyRoPE(&keys, heads: configuration.keyValueHeadCount, rope: rope, start: start)
-        keys.withUnsafeBufferPointer(as: Float.self) { k in
+        let attended = keys.withUnsafeBufferPointer(as: Float.self) { k in
             values.withUnsafeBufferPointer(as: Float.self) { v in
+                guard let cache else {
+                    let own = KeyValueView(keys: k.baseAddress!, values: v.baseAddress!,
+                                           headStride: configuration.headDimension, rowStride: configuration.keyValueWidth)
+                    return LlamaAttention.attend(queries: queries, over: own, start: 0, configuration: configuration)
+                }
                 cache.store(layer: layerIndex, keys: k.baseAddress!, values: v.baseAddress!, tokens: tokens)
+                return LlamaAttention.attend(queries: queries, over: cache.view(layer: layerIndex), start: start,
+                                             configuration: configuration)
             }
         }
-        let attended = LlamaAttention.attend(queries: queries, layer: layerIndex, start: start,
-                                             configuration: configuration, cache: cache)
         Self.addInPlace(outputProjection(attended), to: &hidden)
 
         let normedAgain = Self.rmsNorm(hidden, weight: postAttentionNorm, epsilon: configuration.rmsNormEpsilon)

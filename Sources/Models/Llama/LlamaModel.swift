@@ -65,6 +65,21 @@ public struct LlamaModel: Sendable {
         return LlamaLayer.rmsNorm(hidden, weight: finalNorm, epsilon: configuration.rmsNormEpsilon)
     }
 
+    /// Runs every decoder layer on `tokens` at positions `0 ..< tokens.count` without a KV cache and
+    /// returns the final-normalized hidden states [tokens, hidden]: each layer attends over its own
+    /// keys and values and drops them, so scoring a window (perplexity, KL) holds no
+    /// [layers, positions] cache (24 MB for SmolLM2 at 512 positions). Same result as a fresh cache.
+    public func normalizedHidden(tokens: [Int]) throws(ModelError) -> Tensor {
+        guard tokens.count <= configuration.maxPositions else {
+            throw .contextTooLong(tokens: tokens.count, maximum: configuration.maxPositions)
+        }
+        var hidden = try embed(tokens)
+        for (index, layer) in layers.enumerated() {
+            layer.forward(&hidden, layerIndex: index, configuration: configuration, rope: rope, cache: nil)
+        }
+        return LlamaLayer.rmsNorm(hidden, weight: finalNorm, epsilon: configuration.rmsNormEpsilon)
+    }
+
     /// Runs decoder layer `index` alone on `hidden` [tokens, hidden] in place, at positions
     /// `cache.length ..<` (the caller advances the cache): calibration streams layer by layer with it.
     public func forwardLayer(_ index: Int, hidden: inout Tensor, cache: KVCache) {
