@@ -37,45 +37,40 @@ public enum Divergence {
         }
         let start = Date()
         let windows = Perplexity.windows(of: tokens, sequenceLength: sequenceLength, maxWindows: maxWindows)
-        let cache = model.makeCache(capacity: sequenceLength)
-        let referenceCache = reference.makeCache(capacity: sequenceLength)
-        let vocabulary = model.configuration.vocabularySize
         var nll = 0.0, referenceNLL = 0.0, divergence = 0.0
         var agreements = 0, predicted = 0
         for (index, window) in windows.enumerated() {
-            cache.reset()
-            referenceCache.reset()
             let ids = Array(window)
-            let hidden = try model.normalizedHidden(tokens: ids, cache: cache)
-            let referenceHidden = try reference.normalizedHidden(tokens: ids, cache: referenceCache)
-            var row = 0
-            while row < ids.count - 1 {
-                let count = min(Perplexity.logitRowChunk, ids.count - 1 - row)
-                let logits = model.logits(hidden.rows(row..<(row + count)))
-                let referenceLogits = reference.logits(referenceHidden.rows(row..<(row + count)))
-                logits.withUnsafeBufferPointer(as: Float.self) { values in
-                    referenceLogits.withUnsafeBufferPointer(as: Float.self) { referenceValues in
-                        for r in 0..<count {
-                            let range = (r * vocabulary)..<((r + 1) * vocabulary)
-                            let p = UnsafeBufferPointer(rebasing: referenceValues[range])
-                            let q = UnsafeBufferPointer(rebasing: values[range])
-                            let target = ids[row + r + 1]
-                            let logQ = Perplexity.logSumExp(q), logP = Perplexity.logSumExp(p)
-                            nll += logQ - Double(q[target])
-                            referenceNLL += logP - Double(p[target])
-                            var kl = 0.0
-                            for v in 0..<vocabulary {
-                                let logProbabilityP = Double(p[v]) - logP
-                                kl += exp(logProbabilityP) * (logProbabilityP - (Double(q[v]) - logQ))
-                            }
-                            divergence += kl
-                            if Sampler.argmax(p) == Sampler.argmax(q) { agreements += 1 }
-                        }
+            let rows = ids.count - 1
+            let hidden = try model.normalizedHidden(tokens: ids).rows(0..<rows)
+            let referenceHidden = try reference.normalizedHidden(tokens: ids).rows(0..<rows)
+            // Both models' logits a block of vocabulary entries at a time (`LogitBlocks`), in step.
+            var logSumExp = RunningLogSumExp(rows: rows), referenceLogSumExp = RunningLogSumExp(rows: rows)
+            var argmax = RunningArgmax(rows: rows), referenceArgmax = RunningArgmax(rows: rows)
+            var targetLogits = [Double](repeating: 0, count: rows), referenceTargetLogits = targetLogits
+            LogitBlocks.forEach(model: reference, hidden: referenceHidden) { entries, referenceLogits in
+                let logits = model.transposedLogits(hidden, vocabulary: entries)
+                logits.withUnsafeBufferPointer(as: Float.self) { logits in
+                    logSumExp.add(logits)
+                    referenceLogSumExp.add(referenceLogits, other: logits)
+                    argmax.add(logits, entries: entries)
+                    referenceArgmax.add(referenceLogits, entries: entries)
+                    for row in 0..<rows where entries.contains(ids[row + 1]) {
+                        let offset = (ids[row + 1] - entries.lowerBound) * rows + row
+                        targetLogits[row] = Double(logits[offset])
+                        referenceTargetLogits[row] = Double(referenceLogits[offset])
                     }
                 }
-                row += count
             }
-            predicted += ids.count - 1
+            let logQ = logSumExp.values, logP = referenceLogSumExp.values
+            let kl = referenceLogSumExp.klDivergence(otherLogSumExp: logQ)
+            for row in 0..<rows {
+                nll += logQ[row] - targetLogits[row]
+                referenceNLL += logP[row] - referenceTargetLogits[row]
+                divergence += kl[row]
+                if argmax.indices[row] == referenceArgmax.indices[row] { agreements += 1 }
+            }
+            predicted += rows
             progress(index + 1, windows.count)
         }
         let n = Double(max(predicted, 1))

@@ -28,10 +28,6 @@ public struct PerplexityResult: Codable, Sendable {
 /// `sequenceLength` (the tail is dropped), each window scored from an empty cache, and the
 /// negative log-likelihood averaged over positions 1..L-1 of every window.
 public enum Perplexity {
-    /// Logit rows computed at once: 64 × 49152 floats is 12 MB, so scoring a 512-token window never
-    /// holds its 100 MB of logits.
-    static let logitRowChunk = 64
-
     public static func windows(of tokens: [Int], sequenceLength: Int, maxWindows: Int?) -> [ArraySlice<Int>] {
         let count = min(tokens.count / sequenceLength, maxWindows ?? Int.max)
         return (0..<count).map { tokens[($0 * sequenceLength)..<(($0 + 1) * sequenceLength)] }
@@ -45,13 +41,12 @@ public enum Perplexity {
         try EvaluationError.check(tokens: tokens.count, sequenceLength: sequenceLength, model: model, source: source)
         let start = Date()
         let windows = windows(of: tokens, sequenceLength: sequenceLength, maxWindows: maxWindows)
-        let cache = model.makeCache(capacity: sequenceLength)
         var total = 0.0
         var predicted = 0
         for (index, window) in windows.enumerated() {
-            cache.reset()
             let ids = Array(window)
-            let hidden = try model.normalizedHidden(tokens: ids, cache: cache)
+            // From position 0 without a KV cache: the same as a fresh cache, without holding one.
+            let hidden = try model.normalizedHidden(tokens: ids)
             total += negativeLogLikelihood(model: model, hidden: hidden, targets: ids)
             predicted += ids.count - 1
             progress(index + 1, windows.count, exp(total / Double(predicted)))
@@ -62,26 +57,18 @@ public enum Perplexity {
                                 tokensPredicted: predicted, seconds: Date().timeIntervalSince(start))
     }
 
-    /// Sum over rows t < L-1 of −log softmax(logits_t)[targets[t+1]].
+    /// Sum over rows t < L-1 of −log softmax(logits_t)[targets[t+1]], the logits made a block of
+    /// vocabulary entries at a time (`LogitBlocks`).
     static func negativeLogLikelihood(model: LlamaModel, hidden: Tensor, targets: [Int]) -> Double {
         let rows = targets.count - 1
-        let vocabulary = model.configuration.vocabularySize
-        var total = 0.0
-        var start = 0
-        while start < rows {
-            let count = min(logitRowChunk, rows - start)
-            let logits = model.logits(hidden.rows(start..<(start + count)))
-            logits.withUnsafeBufferPointer(as: Float.self) { values in
-                for row in 0..<count {
-                    let logitsRow = UnsafeBufferPointer(rebasing: values[(row * vocabulary)..<((row + 1) * vocabulary)])
-                    total += Double(logSumExp(logitsRow)) - Double(logitsRow[targets[start + row + 1]])
-                }
+        var logSumExp = RunningLogSumExp(rows: rows)
+        var targetLogits = [Double](repeating: 0, count: rows)
+        LogitBlocks.forEach(model: model, hidden: hidden.rows(0..<rows)) { entries, logits in
+            logSumExp.add(logits)
+            for row in 0..<rows where entries.contains(targets[row + 1]) {
+                targetLogits[row] = Double(logits[(targets[row + 1] - entries.lowerBound) * rows + row])
             }
-            start += count
         }
-        return total
+        return zip(logSumExp.values, targetLogits).reduce(0) { $0 + $1.0 - $1.1 }
     }
-
-    /// log Σ exp(x) (the SIMD kernel, accumulated in Double).
-    static func logSumExp(_ values: UnsafeBufferPointer<Float>) -> Double { Tensors.logSumExp(values) }
 }

@@ -49,6 +49,44 @@ public struct Linear: Sendable {
         return output
     }
 
+    /// Output features `outputs` for every input row, transposed: `weight[outputs] · inputᵀ`,
+    /// `input` [rows, inFeatures] → [outputs.count, rows]. A vocabulary-sized head applied a block of
+    /// output features at a time reads each weight once per call and holds only a block of logits;
+    /// transposed so the block of weights is GEMM's A (packed once) and the rows its B.
+    /// Not for layers with an output quantizer (its groups run along an output row).
+    public func transposedOutputs(_ input: Tensor, outputs: Range<Int>) -> Tensor {
+        precondition(input.dtype == .float32 && input.rank == 2 && input.shape[1] == inFeatures,
+                     "linear input \(input.shape) for weight \(weight.shape)")
+        precondition(outputQuantizer == nil, "transposedOutputs of a layer with an output quantizer")
+        precondition(outputs.lowerBound >= 0 && outputs.upperBound <= outFeatures, "outputs \(outputs) of \(outFeatures)")
+        let rows = input.shape[0]
+        var quantizedInput = input
+        if let inputQuantizer {
+            quantizedInput.withUnsafeMutableBufferPointer(as: Float.self) { inputQuantizer.apply($0, rows: rows, columns: inFeatures) }
+        }
+        let block = weight.rows(outputs).toFloat32()
+        var output = Tensor(zeros: [outputs.count, rows])
+        quantizedInput.withUnsafeBufferPointer(as: Float.self) { x in
+            block.withUnsafeBufferPointer(as: Float.self) { w in
+                output.withUnsafeMutableBufferPointer(as: Float.self) { y in
+                    Ops.gemm(m: outputs.count, n: rows, k: inFeatures, alpha: 1, a: w.baseAddress!, lda: inFeatures,
+                             b: x.baseAddress!, ldb: inFeatures, transposeB: true, beta: 0, c: y.baseAddress!, ldc: rows)
+                }
+            }
+        }
+        if let bias {
+            bias.withUnsafeBufferPointer(as: Float.self) { b in
+                output.withUnsafeMutableBufferPointer(as: Float.self) { y in
+                    for (index, feature) in outputs.enumerated() {
+                        let value = b[feature]
+                        for row in 0..<rows { y[index * rows + row] += value }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
     private func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         if weight.dtype == .float32 && rows == 1 {
             // Decoding: one input row, so the weights stream once at DRAM speed (Ops.matrixVector).

@@ -94,6 +94,12 @@ public struct LlamaModel: Sendable {
     /// Logits [rows, vocabulary] for final-normalized hidden states [rows, hidden].
     public func logits(_ hidden: Tensor) -> Tensor { outputHead(hidden) }
 
+    /// Logits of the vocabulary entries `vocabulary` for final-normalized hidden states [rows, hidden],
+    /// transposed: [vocabulary.count, rows] (see `Linear.transposedOutputs`).
+    public func transposedLogits(_ hidden: Tensor, vocabulary: Range<Int>) -> Tensor {
+        outputHead.transposedOutputs(hidden, outputs: vocabulary)
+    }
+
     /// Logits [tokens, vocabulary] of every position of `tokens`, continuing `cache`.
     public func forward(tokens: [Int], cache: KVCache) throws(ModelError) -> Tensor {
         logits(try normalizedHidden(tokens: tokens, cache: cache))
