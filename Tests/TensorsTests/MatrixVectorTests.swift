@@ -55,4 +55,35 @@ struct MatrixVectorTests {
         ComputeThreads.count = original
         #expect(serial == parallel)
     }
+
+    /// Matrices stacked into one parallel pass give each matrix's own product, whatever the split.
+    @Test(arguments: [1, 2, 3])
+    func stackedProductsAreBitIdentical(threads: Int) {
+        let columns = 33, rowCounts = [1, 63, 130, 7]
+        let weights = rowCounts.enumerated().map { RowKernelTests.values($1 * columns, seed: UInt32(30 + $0), scale: 1) }
+        let input = RowKernelTests.values(columns, seed: 40, scale: 1)
+        var expected: [[Float]] = []
+        for (weight, rows) in zip(weights, rowCounts) {
+            var output = [Float](repeating: 0, count: rows)
+            output.withUnsafeMutableBufferPointer {
+                matrixVector(weight, rowStride: columns, input: input, columns: columns, rows: 0..<rows, output: $0.baseAddress!)
+            }
+            expected.append(output)
+        }
+        let original = ComputeThreads.count
+        ComputeThreads.count = threads
+        defer { ComputeThreads.count = original }
+        let weightBuffers = weights.map { weight in
+            let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: weight.count)
+            _ = buffer.initialize(from: weight)
+            return buffer
+        }
+        let outputBuffers = rowCounts.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0) }
+        defer { (weightBuffers + outputBuffers).forEach { $0.deallocate() } }
+        let products = zip(zip(weightBuffers, rowCounts), outputBuffers).map {
+            MatrixVectorProduct(weight: UnsafePointer($0.0.baseAddress!), rows: $0.1, output: $1.baseAddress!)
+        }
+        input.withUnsafeBufferPointer { parallelMatrixVectors(products, input: $0.baseAddress!, columns: columns) }
+        for (buffer, expectation) in zip(outputBuffers, expected) { #expect(Array(buffer) == expectation) }
+    }
 }

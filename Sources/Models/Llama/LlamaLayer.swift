@@ -26,9 +26,9 @@ public struct LlamaLayer: Sendable {
                  rope: RoPETable, cache: KVCache?) {
         let tokens = hidden.shape[0]
         let normed = Self.rmsNorm(hidden, weight: inputNorm, epsilon: configuration.rmsNormEpsilon)
-        var queries = queryProjection(normed)
-        var keys = keyProjection(normed)
-        let values = valueProjection(normed)
+        let projected = Linear.outputs(of: [queryProjection, keyProjection, valueProjection], for: normed)
+        var queries = projected[0], keys = projected[1]
+        let values = projected[2]
         let start = cache?.length ?? 0
         Self.applyRoPE(&queries, heads: configuration.headCount, rope: rope, start: start)
         Self.applyRoPE(&keys, heads: configuration.keyValueHeadCount, rope: rope, start: start)
@@ -47,8 +47,9 @@ public struct LlamaLayer: Sendable {
         Self.addInPlace(outputProjection(attended), to: &hidden)
 
         let normedAgain = Self.rmsNorm(hidden, weight: postAttentionNorm, epsilon: configuration.rmsNormEpsilon)
-        var gate = gateProjection(normedAgain)
-        let up = upProjection(normedAgain)
+        let gateAndUp = Linear.outputs(of: [gateProjection, upProjection], for: normedAgain)
+        var gate = gateAndUp[0]
+        let up = gateAndUp[1]
         let count = gate.count
         gate.withUnsafeMutableBufferPointer(as: Float.self) { g in
             up.withUnsafeBufferPointer(as: Float.self) { u in Ops.swiGLU(gate: g.baseAddress!, up: u.baseAddress!, count: count) }

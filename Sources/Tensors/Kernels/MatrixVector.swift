@@ -57,12 +57,44 @@ func load16(_ pointer: UnsafePointer<Float>) -> SIMD16<Float> {
 }
 
 /// `matrixVector` over all `rows`, split into contiguous row chunks across `ComputeThreads` with
-/// `parallelFor`. Chunks hold at least 64 rows so a small matrix is not split into pieces cheaper than
-/// waking a thread.
+/// `parallelFor`.
 public func parallelMatrixVector(_ weight: UnsafePointer<Float>, rowStride: Int, input: UnsafePointer<Float>, columns: Int,
                                  rows: Int, output: UnsafeMutablePointer<Float>) {
-    let w = SendablePointer(weight), x = SendablePointer(input), y = SendableMutablePointer(output)
-    parallelFor(count: rows, minimumChunk: 64) { range in
-        matrixVector(w.base, rowStride: rowStride, input: x.base, columns: columns, rows: range, output: y.base)
+    parallelMatrixVectors([MatrixVectorProduct(weight: weight, rows: rows, output: output)], input: input, columns: columns)
+}
+
+/// One matrix of `parallelMatrixVectors`: `output[rows] = weight[rows, columns] · input[columns]`,
+/// `weight` row-major and dense (row stride = columns).
+public struct MatrixVectorProduct: @unchecked Sendable {
+    // Sendable: the caller keeps the memory alive and each product writes its own output for the
+    // duration of the call (the `SendablePointer` contract).
+    public let weight: UnsafePointer<Float>
+    public let rows: Int
+    public let output: UnsafeMutablePointer<Float>
+
+    public init(weight: UnsafePointer<Float>, rows: Int, output: UnsafeMutablePointer<Float>) {
+        self.weight = weight
+        self.rows = rows
+        self.output = output
+    }
+}
+
+/// Several matrices applied to the same `input`, as one `parallelFor` over all their rows (stacked
+/// in order), so layers that read the same vector (q/k/v, gate/up) cost one hand-off to the worker
+/// threads instead of one each. Chunks hold at least 64 rows so a small matrix is not split into
+/// pieces cheaper than a hand-off. Each row is one `dot`, so the split never changes a value.
+public func parallelMatrixVectors(_ products: [MatrixVectorProduct], input: UnsafePointer<Float>, columns: Int) {
+    let total = products.reduce(0) { $0 + $1.rows }
+    let x = SendablePointer(input)
+    parallelFor(count: total, minimumChunk: 64) { range in
+        var first = 0
+        for product in products {
+            let start = max(range.lowerBound, first), end = min(range.upperBound, first + product.rows)
+            if start < end {
+                matrixVector(product.weight, rowStride: columns, input: x.base, columns: columns,
+                             rows: (start - first)..<(end - first), output: product.output)
+            }
+            first += product.rows
+        }
     }
 }
