@@ -19,13 +19,22 @@ final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
     var ranges: (minima: [Float], maxima: [Float]) { lock.withLock { (minima, maxima) } }
 
     func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        lock.withLock {
-            for row in 0..<rows {
-                for column in 0..<columns {
-                    let value = values[row * columns + column]
-                    minima[column] = min(minima[column], value)
-                    maxima[column] = max(maxima[column], value)
+        var low = [Float](repeating: .infinity, count: columns), high = [Float](repeating: -.infinity, count: columns)
+        low.withUnsafeMutableBufferPointer { low in
+            high.withUnsafeMutableBufferPointer { high in
+                for row in 0..<rows {
+                    let base = values.baseAddress! + row * columns
+                    for index in 0..<columns {
+                        low[index] = min(low[index], base[index])
+                        high[index] = max(high[index], base[index])
+                    }
                 }
+            }
+        }
+        lock.withLock {
+            for index in 0..<columns {
+                minima[index] = min(minima[index], low[index])
+                maxima[index] = max(maxima[index], high[index])
             }
         }
     }

@@ -33,10 +33,17 @@ final class ChannelMaxCollector: ActivationQuantizer, @unchecked Sendable {
     var channelMaxima: [Float] { lock.withLock { maxima } }
 
     func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        lock.withLock {
+        // The batch's maxima first, over raw pointers (this runs on every calibration token of
+        // every layer), then one merge under the lock.
+        var batch = [Float](repeating: 0, count: columns)
+        batch.withUnsafeMutableBufferPointer { column in
             for row in 0..<rows {
-                for column in 0..<columns { maxima[column] = max(maxima[column], abs(values[row * columns + column])) }
+                let base = values.baseAddress! + row * columns
+                for index in 0..<columns { column[index] = max(column[index], abs(base[index])) }
             }
+        }
+        lock.withLock {
+            for index in 0..<columns { maxima[index] = max(maxima[index], batch[index]) }
         }
         next?.apply(values, rows: rows, columns: columns)
     }
