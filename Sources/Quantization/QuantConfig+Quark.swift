@@ -24,7 +24,9 @@ extension QuantConfig {
             "layer_type_quant_config": layerTypeOverrides.mapValues { $0.quarkDictionary() },
             "kv_cache_quant_config": kvLayers, "kv_cache_post_rope": false,
             "exclude": exclude,
-            "algo_config": algorithms.isEmpty ? NSNull() : algorithms.map(quarkAlgorithmEntry) as Any,
+            // Round-to-nearest is no Quark algorithm (it is what happens without one), and Quark's loader
+            // rejects names it does not know.
+            "algo_config": quarkAlgorithms.isEmpty ? NSNull() : quarkAlgorithms.map(quarkAlgorithmEntry) as Any,
             "softmax_quant_spec": NSNull(),
             "export": ["kv_cache_group": kvCache == nil ? [] : ["*k_proj", "*v_proj"], "min_kv_scale": 0.0,
                        "pack_method": packMethod, "weight_format": "real_quantized", "weight_merge_groups": NSNull()] as [String: Any],
@@ -78,6 +80,8 @@ extension QuantConfig {
                   exclude: (dictionary["exclude"] as? [String]) ?? [], kvCache: kvCache, algorithms: algorithms)
         self.smoothQuant = smoothQuant
     }
+
+    private var quarkAlgorithms: [AlgorithmName] { algorithms.filter { $0 != .rtn } }
 
     /// A Quark `algo_config` entry as amd-quark writes it for llama: the name, and for the smoothing
     /// algorithms their settings, decoder-layer path and scaling layers (the plan's pairs).

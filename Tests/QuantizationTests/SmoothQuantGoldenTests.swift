@@ -99,6 +99,12 @@ struct SmoothQuantConfigTests {
         let written = parsed.quarkDictionary()["algo_config"] as? [[String: Any]]
         #expect(written?.first?["name"] as? String == "smooth")
         #expect(written?.first?["alpha"] as? Double == 0.75)
+        // RTN is no Quark algorithm: amd-quark's loader refuses an algo_config entry named rtn.
+        var withRTN = parsed
+        withRTN.algorithms = [.smoothquant, .rtn]
+        #expect((withRTN.quarkDictionary()["algo_config"] as? [[String: Any]])?.map { $0["name"] as? String } == ["smooth"])
+        withRTN.algorithms = [.rtn]
+        #expect(withRTN.quarkDictionary()["algo_config"] is NSNull)
         let quarkDefault = try QuantConfig(quark: ["global_quant_config": Self.global, "algo_config": [["name": "smooth"]]], source: "test")
         #expect(quarkDefault.smoothQuant.alpha == 1)
     }
