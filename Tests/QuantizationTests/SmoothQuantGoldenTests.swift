@@ -148,11 +148,8 @@ struct AutoSmoothQuantTests {
             probe.layers[0][keyPath: LlamaLayer.linearKeyPaths[pair.targets[0]]].inputQuantizer = collector
             for window in hidden { var copy = window; probe.forwardLayer(0, hidden: &copy, cache: probe.makeCache(capacity: 16)) }
             let (minima, maxima) = collector.ranges
-            let magnitudes = zip(minima, maxima).map { max(abs($0), abs($1)) }
             let ratio = choices[pair.targets[0]]!.ratio
-            var scales = magnitudes.map { max(pow($0, ratio), 1e-4) }
-            let normalizer = (scales.max()! * scales.min()!).squareRoot()
-            scales = scales.map { $0 / normalizer }
+            let scales = AutoSmoothQuant.candidateScales(magnitudes: collector.magnitudeMaxima, ratio: ratio)
             let chosenLoss = try search.trialLoss(model, index: 0, pair: pair, scales: scales, minima: minima, maxima: maxima,
                                                   specs: specs, hidden: hidden, reference: reference)
             let identityLoss = try search.trialLoss(model, index: 0, pair: pair, scales: [Float](repeating: 1, count: scales.count),

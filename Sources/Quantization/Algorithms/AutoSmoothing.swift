@@ -3,20 +3,25 @@ import Models
 import Tensors
 
 /// Records the smallest and largest value of every input column a linear receives, passing the
-/// values on unchanged. AutoSmoothQuant needs both: the |x| maxima give the candidate scales, and
-/// the signed extremes give the per-tensor range of x / s for any s without another pass.
+/// values on to `next` unchanged. SmoothQuant needs the |x| maxima; AutoSmoothQuant also the
+/// signed extremes, which give the per-tensor range of x / s for any s without another pass.
 final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
     private let lock = NSLock()
     private var minima: [Float]
     private var maxima: [Float]
+    private let next: (any ActivationQuantizer)?
 
-    init(features: Int) {
+    init(features: Int, next: (any ActivationQuantizer)? = nil) {
         minima = [Float](repeating: .infinity, count: features)
         maxima = [Float](repeating: -.infinity, count: features)
+        self.next = next
     }
 
     /// ([features], [features])
     var ranges: (minima: [Float], maxima: [Float]) { lock.withLock { (minima, maxima) } }
+
+    /// [features] max |x| per column.
+    var magnitudeMaxima: [Float] { lock.withLock { zip(minima, maxima).map { max(abs($0), abs($1)) } } }
 
     func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
         var low = [Float](repeating: .infinity, count: columns), high = [Float](repeating: -.infinity, count: columns)
@@ -37,6 +42,7 @@ final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
                 maxima[index] = max(maxima[index], high[index])
             }
         }
+        next?.apply(values, rows: rows, columns: columns)
     }
 }
 
@@ -84,14 +90,13 @@ struct AutoSmoothQuant {
         }
         var chosen: [(pair: QuantizationPlan.SmoothingPair, scales: [Float], ratio: Float)] = []
         for pair in pairs {
-            let (minima, maxima) = collectors[pair.targets[0]]!.ranges
-            let magnitudes = zip(minima, maxima).map { max(abs($0), abs($1)) }
+            let collector = collectors[pair.targets[0]]!
+            let (minima, maxima) = collector.ranges
+            let magnitudes = collector.magnitudeMaxima
             var best: (loss: Double, scales: [Float], ratio: Float)?
             for step in 0..<grid {
                 let ratio = Float(step) / Float(grid)
-                var scales = magnitudes.map { max(pow($0, ratio), 1e-4) }
-                let normalizer = ((scales.max() ?? 1) * (scales.min() ?? 1)).squareRoot()
-                scales = scales.map { $0 / normalizer }
+                let scales = Self.candidateScales(magnitudes: magnitudes, ratio: ratio)
                 let loss = try trialLoss(model, index: index, pair: pair, scales: scales, minima: minima, maxima: maxima,
                                          specs: specs, hidden: hidden, reference: reference)
                 if best == nil || loss < best!.loss { best = (loss, scales, ratio) }
@@ -106,6 +111,13 @@ struct AutoSmoothQuant {
             for target in pair.targets { summary[target] = (ratio, (folded.min() ?? 1)...(folded.max() ?? 1)) }
         }
         return summary
+    }
+
+    /// Quark's candidate for `ratio`: max|x|^ratio clamped at 1e-4, divided by sqrt(max s · min s).
+    static func candidateScales(magnitudes: [Float], ratio: Float) -> [Float] {
+        let scales = magnitudes.map { max(pow($0, ratio), 1e-4) }
+        let normalizer = ((scales.max() ?? 1) * (scales.min() ?? 1)).squareRoot()
+        return scales.map { $0 / normalizer }
     }
 
     /// Mean squared error of the layer's output over the windows with `scales` folded into `pair`,

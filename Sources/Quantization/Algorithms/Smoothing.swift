@@ -17,38 +17,6 @@ public struct SmoothQuantOptions: Hashable, Sendable {
     }
 }
 
-/// Records the largest |x| of every input column a linear receives, passing the values on to `next`
-/// unchanged: SmoothQuant's activation statistic, over every calibration token.
-final class ChannelMaxCollector: ActivationQuantizer, @unchecked Sendable {
-    private let lock = NSLock()
-    private var maxima: [Float]
-    private let next: (any ActivationQuantizer)?
-
-    init(features: Int, next: (any ActivationQuantizer)? = nil) {
-        maxima = [Float](repeating: 0, count: features)
-        self.next = next
-    }
-
-    /// [features]
-    var channelMaxima: [Float] { lock.withLock { maxima } }
-
-    func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        // The batch's maxima first, over raw pointers (this runs on every calibration token of
-        // every layer), then one merge under the lock.
-        var batch = [Float](repeating: 0, count: columns)
-        batch.withUnsafeMutableBufferPointer { column in
-            for row in 0..<rows {
-                let base = values.baseAddress! + row * columns
-                for index in 0..<columns { column[index] = max(column[index], abs(base[index])) }
-            }
-        }
-        lock.withLock {
-            for index in 0..<columns { maxima[index] = max(maxima[index], batch[index]) }
-        }
-        next?.apply(values, rows: rows, columns: columns)
-    }
-}
-
 /// SmoothQuant over one decoder layer: per smoothing pair of the plan, a per-input-channel scale s
 /// divides the source (a norm's weight or a linear's output rows) and multiplies the targets' weight
 /// columns, so the layer computes the same function while its activations lose their outlier
@@ -81,10 +49,10 @@ struct SmoothQuant {
         let pairs = plan.smoothingPairs(for: configuration, sharingHeadGroupScales: true)
         let paths = LlamaLayer.linearKeyPaths
         var probe = model
-        var collectors: [Int: ChannelMaxCollector] = [:]
+        var collectors: [Int: ChannelRangeCollector] = [:]
         for pair in pairs {
             let first = pair.targets[0], linear = model.layers[index][keyPath: paths[first]]
-            let collector = ChannelMaxCollector(features: linear.inFeatures, next: linear.inputQuantizer)
+            let collector = ChannelRangeCollector(features: linear.inFeatures, next: linear.inputQuantizer)
             probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
             collectors[first] = collector
         }
@@ -95,7 +63,7 @@ struct SmoothQuant {
         var ranges: [Int: ClosedRange<Float>] = [:]
         for pair in pairs {
             let targets = pair.targets.map { model.layers[index][keyPath: paths[$0]].weight }
-            var scales = Self.scales(activationMaxima: collectors[pair.targets[0]]!.channelMaxima, weights: targets, options: options)
+            var scales = Self.scales(activationMaxima: collectors[pair.targets[0]]!.magnitudeMaxima, weights: targets, options: options)
             Self.fold(&scales, pair: pair, into: &model.layers[index], configuration: configuration)
             for target in pair.targets { ranges[target] = (scales.min() ?? 1)...(scales.max() ?? 1) }
         }
