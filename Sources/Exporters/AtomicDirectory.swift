@@ -3,23 +3,50 @@ import Foundation
 /// An output directory that appears all at once: files go into a hidden sibling
 /// (`.NAME.partial-PID`), which is renamed to NAME by `commit()`. If the export fails, the partial
 /// directory is removed, so a reader never sees half an export and an existing path is never touched.
+///
+/// A resumable directory stages in `.NAME.partial` instead and keeps it when the run fails or is
+/// killed, so a later run can pick up what it holds (`quantize --resume`).
 public final class AtomicDirectory {
     public let destination: URL
     /// Where to write the files until `commit()`.
     public let staging: URL
+    /// Whether `staging` held an earlier run's files when this one opened it.
+    public let reopened: Bool
+    private let keepsStagingOnFailure: Bool
     private var committed = false
 
     public init(_ destination: URL) throws(ExportError) {
         self.destination = destination.standardizedFileURL
-        if FileManager.default.fileExists(atPath: self.destination.path) { throw .outputExists(path: self.destination.path) }
-        let parent = self.destination.deletingLastPathComponent()
-        staging = parent.appendingPathComponent(".\(self.destination.lastPathComponent).partial-\(getpid())")
+        staging = Self.stagingURL(for: self.destination, suffix: "-\(getpid())")
+        keepsStagingOnFailure = false
+        reopened = false
+        try Self.prepare(self.destination, staging: staging, reuse: false)
+    }
+
+    /// A resumable directory. With `resume`, an existing `.NAME.partial` is reopened (and created if
+    /// there is none); without, one left by an earlier run is an error that says to resume or delete it.
+    public init(resumable destination: URL, resume: Bool) throws(ExportError) {
+        self.destination = destination.standardizedFileURL
+        staging = Self.stagingURL(for: self.destination, suffix: "")
+        keepsStagingOnFailure = true
+        let exists = FileManager.default.fileExists(atPath: staging.path)
+        if exists && !resume { throw .interruptedRunExists(path: staging.path, output: self.destination.path) }
+        reopened = exists
+        try Self.prepare(self.destination, staging: staging, reuse: true)
+    }
+
+    private static func stagingURL(for destination: URL, suffix: String) -> URL {
+        destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).partial\(suffix)")
+    }
+
+    private static func prepare(_ destination: URL, staging: URL, reuse: Bool) throws(ExportError) {
+        if FileManager.default.fileExists(atPath: destination.path) { throw .outputExists(path: destination.path) }
         do {
-            try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-            try? FileManager.default.removeItem(at: staging)
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if !reuse { try? FileManager.default.removeItem(at: staging) }
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: reuse)
         } catch {
-            throw .cannotCreate(path: self.destination.path, reason: error.localizedDescription)
+            throw .cannotCreate(path: destination.path, reason: error.localizedDescription)
         }
     }
 
@@ -48,6 +75,6 @@ public final class AtomicDirectory {
     }
 
     deinit {
-        if !committed { try? FileManager.default.removeItem(at: staging) }
+        if !committed && !keepsStagingOnFailure { try? FileManager.default.removeItem(at: staging) }
     }
 }

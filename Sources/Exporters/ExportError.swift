@@ -7,6 +7,7 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
     case unsupportedDType(String, supported: [String])
     case missingTensor(name: String, source: String)
     case write(path: String, reason: String)
+    case interruptedRunExists(path: String, output: String)
 
     public var description: String {
         switch self {
@@ -15,6 +16,8 @@ public enum ExportError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedDType(name, supported): "--dtype '\(name)' is not supported; supported: \(supported.joined(separator: ", "))"
         case let .missingTensor(name, source): "\(source): tensor \(name) is missing"
         case let .write(path, reason): "\(path): \(reason)"
+        case let .interruptedRunExists(path, output):
+            "\(path): an interrupted run toward \(output) left its finished layers here; add --resume to continue it, or delete the directory to start over"
         }
     }
 }

@@ -32,6 +32,7 @@ public struct ModelQuantizer {
         }
     }
 
+    /// Quantizes the whole model in memory and returns it with every layer quantized.
     /// - Parameters:
     ///   - calibration: token windows (empty is fine when nothing is static).
     ///   - errorWindows: how many of those windows measure each linear's output error (0: none;
@@ -40,6 +41,19 @@ public struct ModelQuantizer {
     ///   - progress: called after each decoder layer with (done, total).
     public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0,
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
+        try quantize(model, calibration: calibration, errorWindows: errorWindows, stream: QuantizationStream(), progress: progress)
+    }
+
+    /// The windows that are embedded and carried through the layers: all of them when something
+    /// calibrates, else only those that measure output errors.
+    public func carriedWindows(_ calibration: [[Int]], errorWindows: Int, layerCount: Int) -> [[Int]] {
+        needsCalibration(layerCount: layerCount) ? calibration : Array(calibration.prefix(min(max(0, errorWindows), calibration.count)))
+    }
+
+    /// Quantizes layer by layer as `stream` says: activations in memory or in files, from the start
+    /// or from a resumed run's boundary, each finished layer handed to `stream.layerDone`.
+    public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0, stream: QuantizationStream,
+                         progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
         var model = model
         let configuration = model.configuration
         try validate(model)
@@ -47,20 +61,35 @@ public struct ModelQuantizer {
         if calibrating && calibration.isEmpty {
             throw QuantizationError.unsupported(feature: "static activation or KV-cache scales without calibration data (give --calib-data or use a dynamic scheme)", source: "quantize")
         }
-        let probing = min(max(0, errorWindows), calibration.count)
-        var hidden: [Tensor] = try (calibrating ? calibration : Array(calibration.prefix(probing))).map { try model.embed($0) }
+        let carried = carriedWindows(calibration, errorWindows: errorWindows, layerCount: configuration.layerCount)
+        let probing = min(max(0, errorWindows), carried.count)
+        let store: ActivationStore
+        var report: [LayerReport]
+        if let resume = stream.resume {
+            guard resume.store.rows == carried.map(\.count) else {
+                throw QuantizationError.checkpoint(path: "\(resume.store.backing)", reason: "the stored activations hold \(resume.store.rows.count) windows, this run carries \(carried.count)")
+            }
+            (store, report) = resume
+        } else {
+            store = try ActivationStore(backing: stream.backing, width: configuration.hiddenSize)
+            for window in carried { try store.append(try model.embed(window)) }
+            try store.finishBoundary()
+            report = []
+        }
         var linears: [QuantizedLinear] = []
-        var report: [LayerReport] = []
-        for index in 0..<configuration.layerCount {
+        progress(store.boundary, configuration.layerCount)
+        for index in store.boundary..<configuration.layerCount {
+            let sourceLayer = model.layers[index]
+            let reportStart = report.count
             // Smoothing preserves the layer's function, so the smoothed float layer is the reference
             // that errors are measured against.
             var smoothing: [Int: ClosedRange<Float>] = [:]
             var smoothingRatios: [Int: Float] = [:]
-            if usesSmoothQuant { smoothing = SmoothQuant(options: config.smoothQuant).smoothLayer(&model, index: index, hidden: hidden) }
+            if usesSmoothQuant { smoothing = SmoothQuant(options: config.smoothQuant).smoothLayer(&model, index: index, hidden: store.inputs) }
             if usesAutoSmoothQuant {
                 var specs: [Int: LayerQuantSpec] = [:]
                 for (slot, name) in LlamaLayer.linearNames.enumerated() { specs[slot] = config.spec(forLayer: "model.layers.\(index).\(name)") }
-                for (slot, choice) in try AutoSmoothQuant().smoothLayer(&model, index: index, hidden: hidden, specs: specs) {
+                for (slot, choice) in try AutoSmoothQuant().smoothLayer(&model, index: index, hidden: store.inputs, specs: specs) {
                     smoothing[slot] = choice.scales
                     smoothingRatios[slot] = choice.ratio
                 }
@@ -108,7 +137,7 @@ public struct ModelQuantizer {
             if !gptqSpecs.isEmpty {
                 // GPTQ replaces RTN; the layer then runs with its quantized weights in the pass below,
                 // so the next layer sees the quantized layer's outputs (ALGORITHMS.md).
-                let (_, results) = try SequentialGPTQ(options: gptqOptions).quantizeLayer(model, index: index, hidden: hidden, specs: gptqSpecs)
+                let (_, results) = try SequentialGPTQ(options: gptqOptions).quantizeLayer(model, index: index, hidden: store.inputs, specs: gptqSpecs)
                 for (slot, (result, seconds)) in results.sorted(by: { $0.key < $1.key }) {
                     let path = LlamaLayer.linearKeyPaths[slot]
                     let original = originalLayer[keyPath: path].weight
@@ -130,9 +159,12 @@ public struct ModelQuantizer {
             // first windows' inputs to measure output errors.
             var floatModel = model
             floatModel.layers[index] = observing
-            for window in hidden.indices {
-                floatModel.forwardLayer(index, hidden: &hidden[window], cache: floatModel.makeCache(capacity: hidden[window].shape[0]))
+            for window in store.rows.indices {
+                var state = store.takeInput(window)
+                floatModel.forwardLayer(index, hidden: &state, cache: floatModel.makeCache(capacity: state.shape[0]))
+                try store.append(state)
             }
+            try store.finishBoundary()
             model.layers[index] = layer
             if !observers.values.allSatisfy({ $0.input == nil && $0.output == nil }) {
                 try installStaticQuantizers(&model, layerIndex: index, observers: observers, linears: &layerLinears)
@@ -150,7 +182,16 @@ public struct ModelQuantizer {
                 report[row].smoothingScales = [Double(range.lowerBound), Double(range.upperBound)]
                 report[row].smoothingRatio = smoothingRatios[slot].map(Double.init)
             }
-            linears += layerLinears.keys.sorted().map { layerLinears[$0]! }
+            let finished = layerLinears.keys.sorted().map { layerLinears[$0]! }
+            try stream.layerDone?(FinishedLayer(index: index, layer: model.layers[index], linears: finished,
+                                                report: Array(report[reportStart...])))
+            if stream.retainsLayers {
+                linears += finished
+            } else {
+                // The layer has been handed on: back to the source weights (mapped, not heap), so
+                // memory holds one quantized layer at a time.
+                model.layers[index] = sourceLayer
+            }
             progress(index + 1, configuration.layerCount)
         }
         return QuantizedModel(model: model, config: config, linears: linears, report: report)

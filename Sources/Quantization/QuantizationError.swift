@@ -9,6 +9,8 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     case invalidFile(path: String, reason: String)
     /// Data on which amd-quark's own observer fails (QuantKit reproduces Quark, so it stops too).
     case observerFailure(observer: String, reason: String, source: String)
+    /// A checkpoint (activations, progress state) that cannot be written or does not fit this run.
+    case checkpoint(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
             "\(layer): group size \(groupSize) does not divide its \(inFeatures) input features; choose a divisor (e.g. \(Self.divisors(inFeatures).suffix(3).map(String.init).joined(separator: ", ")))"
         case let .unknownScheme(name, valid): "unknown scheme '\(name)'; valid: \(valid.joined(separator: ", "))"
         case let .invalidFile(path, reason): "\(path): \(reason)"
+        case let .checkpoint(path, reason): "\(path): \(reason)"
         case let .observerFailure(observer, reason, source):
             "\(source): amd-quark's \(observer) fails on this data: \(reason); choose another observer_cls (valid: \(ObserverKind.quarkNames.joined(separator: ", ")))"
         }

@@ -40,6 +40,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("eval-windows")], help: "Perplexity windows of --seq-len.") var evalWindows = 64
     @Option(name: [.customLong("error-windows")], help: "Calibration windows that measure each linear's output error (0: none).")
     var errorWindows = 4
+    @Flag(name: .long, help: "Continue the interrupted run toward --output (its .NAME.partial directory) at its first unfinished layer; the files equal an uninterrupted run's.")
+    var resume = false
+    @Option(name: [.customLong("max-memory")], help: "Calibration activations above this size (e.g. 512M, 4G) live in a memory-mapped file instead of RAM (default 4G; with --output they always do, as the checkpoint).")
+    var maxMemory = "4G"
     @Flag(name: [.customLong("list-schemes")], help: "Print the named schemes, one per line.") var listSchemes = false
     @Flag(name: .long, help: "Print one JSON object on stdout.") var json = false
 
@@ -76,6 +80,8 @@ struct QuantizeCommand: ParsableCommand {
             }
         }
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
+        if resume && output == nil { throw ValidationError("--resume continues an interrupted export: give the same --output") }
+        _ = try byteCount(maxMemory, flag: "--max-memory")
         guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
         if actOrder && !staticGroups && output != nil {
             throw ValidationError("--act-order without --static-groups needs g_idx, which the quark format cannot store; add --static-groups")
@@ -112,29 +118,61 @@ struct QuantizeCommand: ParsableCommand {
             calibration = (0..<count).map { Array(tokens[($0 * seqLen)..<(($0 + 1) * seqLen)]) }
         }
         let progress = Progress("layer", total: loaded.model.configuration.layerCount)
-        let quantized = try quantizer.quantize(loaded.model, calibration: calibration, errorWindows: errorWindows) { done, _ in
-            progress.update(done)
-        }
-        let quantizeSeconds = Date().timeIntervalSince(start)
+        let report: [LayerReport]
+        var evaluated = loaded.model
         if let output {
-            let exporter = QuarkExporter(quantized: quantized, baseConfig: try baseConfig(loaded)) { directory in
+            // Streaming: each layer is written as it finishes and checkpointed, so memory stays at one
+            // layer and a killed run resumes (--resume).
+            let run = ResumableQuarkQuantization(quantizer: quantizer, settings: runSettings(calibration: calibration),
+                                                 baseConfig: try baseConfig(loaded)) { directory in
                 try TokenizerFiles.copy(from: URL(fileURLWithPath: model!), into: directory)
             }
-            try exporter.export(to: URL(fileURLWithPath: output))
+            let outcome = try run.run(loaded.model, calibration: calibration, errorWindows: errorWindows,
+                                      output: URL(fileURLWithPath: output), resume: resume,
+                                      progress: { done, _ in progress.update(done) })
+            if let layer = outcome.resumedAt { note("resumed at layer \(layer) of \(loaded.model.configuration.layerCount)") }
+            report = outcome.report
+            if eval != nil || tasks != nil { evaluated = try AnyModelLoader.load(output).model }
+        } else {
+            let width = loaded.model.configuration.hiddenSize
+            let rows = quantizer.carriedWindows(calibration, errorWindows: errorWindows, layerCount: loaded.model.configuration.layerCount).map(\.count)
+            let spill = ActivationStore.byteCount(rows: rows, width: width) > (try byteCount(maxMemory, flag: "--max-memory"))
+            let spillDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("quantkit-activations-\(getpid())")
+            defer { if spill { try? FileManager.default.removeItem(at: spillDirectory) } }
+            let stream = QuantizationStream(backing: spill ? .files(spillDirectory) : .memory)
+            let quantized = try quantizer.quantize(loaded.model, calibration: calibration, errorWindows: errorWindows, stream: stream) { done, _ in
+                progress.update(done)
+            }
+            report = quantized.report
+            evaluated = quantized.model
         }
+        let quantizeSeconds = Date().timeIntervalSince(start)
         var summary = QuantizeSummary(output: output, format: format, seconds: 0, quantizeSeconds: quantizeSeconds,
-                                      calibrationWindows: calibrating ? calibration.count : 0, layers: quantized.report)
+                                      calibrationWindows: calibrating ? calibration.count : 0, layers: report)
         if eval != nil || tasks != nil {
             let path = try evalData ?? bundledData("wiki_eval.txt", flag: "--eval-data")
             let tokens = loaded.tokenizer.encode(try readText(path), addSpecialTokens: false)
             let floatResult = try Perplexity.evaluate(model: loaded.model, tokens: tokens, sequenceLength: seqLen, maxWindows: evalWindows, source: path)
-            let quantizedResult = try Perplexity.evaluate(model: quantized.model, tokens: tokens, sequenceLength: seqLen,
+            let quantizedResult = try Perplexity.evaluate(model: evaluated, tokens: tokens, sequenceLength: seqLen,
                                                           maxWindows: evalWindows, source: path)
             summary.perplexity = ["float": floatResult.perplexity, "quantized": quantizedResult.perplexity]
             summary.evalWindows = floatResult.windows
         }
         summary.seconds = Date().timeIntervalSince(start)
         if json { try printJSON(summary) } else { printTable(summary) }
+    }
+
+    /// What a resumed run must share with the interrupted one, besides the quantization config.
+    func runSettings(calibration: [[Int]]) -> [String: String] {
+        // FNV-1a over the calibration tokens: a different text, window count or length changes it.
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        for window in calibration {
+            for token in window + [-1] {
+                digest = (digest ^ UInt64(bitPattern: Int64(token))) &* 0x100_0000_01b3
+            }
+        }
+        return ["model": URL(fileURLWithPath: model!).standardizedFileURL.path, "calibration": String(digest, radix: 16),
+                "seq_len": "\(seqLen)", "windows": "\(calibration.count)"]
     }
 
     func makeConfig() throws -> QuantConfig {
@@ -212,6 +250,22 @@ struct QuantizeSummary: Encodable {
         case calibrationWindows = "calibration_windows"
         case evalWindows = "eval_windows"
     }
+}
+
+/// "512M", "4G", "1.5G" or a plain byte count.
+func byteCount(_ text: String, flag: String) throws -> Int {
+    let units: [Character: Double] = ["K": 0x1p10, "M": 0x1p20, "G": 0x1p30, "T": 0x1p40]
+    var number = text.uppercased()
+    var unit = 1.0
+    if number.hasSuffix("B") { number.removeLast() }
+    if let last = number.last, let factor = units[last] {
+        unit = factor
+        number.removeLast()
+    }
+    guard let value = Double(number), value >= 0, value.isFinite else {
+        throw ValidationError("\(flag) '\(text)' is not a size; write e.g. 512M, 4G or a byte count")
+    }
+    return Int(value * unit)
 }
 
 /// A bundled text under Data/: next to the working directory, or above the executable (a checkout).

@@ -1,0 +1,173 @@
+import Foundation
+import Formats
+import Models
+import Quantization
+import Tensors
+
+/// The tensors of a Quark export, as amd-quark 0.13's `export_safetensors(custom_mode="quark",
+/// weight_format="real_quantized", pack_method="reorder")` names, types and packs them (FORMATS.md
+/// §1, REFERENCE-RUNS.md 5a).
+enum QuarkTensors {
+    /// A tensor to write: its entry and a function producing its bytes when the writer reaches it.
+    struct Item {
+        var entry: SafetensorsWriter.Entry
+        var bytes: () -> [UInt8]
+    }
+
+    /// The embeddings, the final norm and, when untied, lm_head.
+    static func globalItems(_ model: LlamaModel) -> [Item] {
+        var items: [Item] = [plain("model.embed_tokens.weight", model.embedding), plain("model.norm.weight", model.finalNorm)]
+        if !model.configuration.tiedEmbeddings { items.append(plain("lm_head.weight", model.outputHead.weight)) }
+        return items
+    }
+
+    /// Decoder layer `index`: its norms, biases, and each linear quantized (`linears`, by module name) or float.
+    static func layerItems(index: Int, layer: LlamaLayer, linears: [String: QuantizedLinear]) throws -> [Item] {
+        let prefix = "model.layers.\(index)."
+        var items = [plain(prefix + "input_layernorm.weight", layer.inputNorm),
+                     plain(prefix + "post_attention_layernorm.weight", layer.postAttentionNorm)]
+        for (name, path) in zip(LlamaLayer.linearNames, LlamaLayer.linearKeyPaths) {
+            let linear = layer[keyPath: path]
+            if let bias = linear.bias { items.append(plain(prefix + name + ".bias", bias)) }
+            guard let q = linears[prefix + name], let weight = q.weight else {
+                items.append(plain(prefix + name + ".weight", linear.weight))
+                continue
+            }
+            items += try weightItems(prefix + name, weight)
+            if let parameters = q.inputParameters, let spec = q.spec.input {
+                items += try activationItems(prefix + name + ".input", parameters, spec)
+            }
+            if let parameters = q.outputParameters, let spec = q.spec.output {
+                items += try activationItems(prefix + name + ".output", parameters, spec)
+            }
+        }
+        return items
+    }
+
+    /// Writes `items` as one safetensors file.
+    static func write(_ items: [Item], to url: URL) throws {
+        let writer = try SafetensorsWriter(url: url, entries: items.map(\.entry), metadata: ["format": "pt"])
+        let byName = Dictionary(uniqueKeysWithValues: items.map { ($0.entry.name, $0) })
+        for entry in writer.entries {
+            let bytes = byName[entry.name]!.bytes()
+            try bytes.withUnsafeBytes { try writer.append($0) }
+        }
+        try writer.finish()
+    }
+
+    static func plain(_ name: String, _ tensor: Tensor) -> Item {
+        Item(entry: .init(name: name, dtype: tensor.dtype, shape: tensor.shape)) { tensor.withUnsafeBytes { Array($0) } }
+    }
+
+    static func bytes<T>(_ values: [T]) -> [UInt8] { values.withUnsafeBytes { Array($0) } }
+
+    /// Throws unless amd-quark 0.13's exporter can write weights of this spec (checked before
+    /// quantizing, so a long run does not end in a refused export).
+    static func checkExportable(_ spec: QuantSpec, module: String) throws {
+        if spec.isMX {
+            guard [.fp4, .fp6E2M3, .fp6E3M2, .fp8E4M3, .fp8E5M2].contains(spec.format) else {
+                // Quark's get_real_quantizer raises "Unsupported MX element dtype: int8".
+                throw QuantizationError.unsupported(
+                    feature: "exporting MX\(spec.format == .int8 ? "INT8" : spec.format.rawValue) weights in the Quark format (amd-quark 0.13 cannot export them either; they run as fake quantization only; exportable MX formats: mxfp4, mxfp6_e2m3, mxfp6_e3m2, mxfp8_e4m3, mxfp8_e5m2)",
+                    source: module)
+            }
+            return
+        }
+        switch (spec.format, spec.granularity) {
+        case (.fp8E4M3, .perTensor), (.fp8E4M3, .perChannel), (.fp8E5M2, .perTensor), (.fp8E5M2, .perChannel),
+             (.int8, .perTensor), (.int8, .perChannel), (.uint8, .perTensor), (.uint8, .perChannel),
+             (.int4, .perGroup), (.uint4, .perGroup):
+            return
+        default:
+            throw QuantizationError.unsupported(feature: "exporting \(spec.format.rawValue) \(spec.granularity) weights in the Quark format", source: module)
+        }
+    }
+
+    /// Checks every quantized weight of a `layerCount`-layer Llama model under `config`.
+    static func checkExportable(_ config: QuantConfig, layerCount: Int) throws {
+        for index in 0..<layerCount {
+            for name in LlamaLayer.linearNames {
+                let module = "model.layers.\(index).\(name)"
+                if let weight = config.spec(forLayer: module)?.weight { try checkExportable(weight, module: module) }
+            }
+        }
+    }
+
+    /// `weight`, `weight_scale` and, for integer formats, `weight_zero_point` of one linear.
+    static func weightItems(_ module: String, _ weight: QuantizedTensor) throws -> [Item] {
+        let spec = weight.spec, rows = weight.rows, columns = weight.columns
+        try checkExportable(spec, module: module)
+        let parameters = weight.parameters
+        // Quark's format has no g_idx: its GPTQ requires static groups whenever act-order runs.
+        guard weight.groupIndex == nil else {
+            throw QuantizationError.unsupported(feature: "groups out of column order (GPTQ act-order without static groups) in a Quark export; use static groups", source: module)
+        }
+        let scaleDType: DType = spec.scaleType == .float16 ? .float16 : .float32
+        func scaleBytes(_ scales: [Float]) -> [UInt8] {
+            scaleDType == .float16 ? bytes(scales.map { Float16($0) }) : bytes(scales)
+        }
+        let name = module + ".weight"
+        if spec.isMX {
+            let groups = columns / 32
+            let scales = Item(entry: .init(name: name + "_scale", dtype: .uint8, shape: [rows, groups])) {
+                parameters.scales.map(QuantParameters.e8m0Code)
+            }
+            switch spec.format {
+            case .fp4:
+                return [Item(entry: .init(name: name, dtype: .uint8, shape: [rows, columns / 2])) { Packing.packFP4(weight.codes) }, scales]
+            case .fp6E2M3, .fp6E3M2:
+                return [Item(entry: .init(name: name, dtype: .uint8, shape: [rows, columns * 3 / 4])) { Packing.packFP6(weight.codes) }, scales]
+            default:
+                let dtype: DType = spec.format == .fp8E4M3 ? .float8E4M3 : .float8E5M2
+                return [Item(entry: .init(name: name, dtype: dtype, shape: [rows, columns])) { weight.codes.map { UInt8($0) } }, scales]
+            }
+        }
+        switch (spec.format, spec.granularity) {
+        case (.fp8E4M3, .perTensor), (.fp8E4M3, .perChannel), (.fp8E5M2, .perTensor), (.fp8E5M2, .perChannel):
+            let dtype: DType = spec.format == .fp8E4M3 ? .float8E4M3 : .float8E5M2
+            return [Item(entry: .init(name: name, dtype: dtype, shape: [rows, columns])) { weight.codes.map { UInt8($0) } },
+                    Item(entry: .init(name: name + "_scale", dtype: scaleDType, shape: spec.granularity == .perTensor ? [] : [rows])) {
+                        scaleBytes(parameters.scales) }]
+        case (.int8, .perTensor), (.int8, .perChannel), (.uint8, .perTensor), (.uint8, .perChannel):
+            let signed = spec.format == .int8
+            let dtype: DType = signed ? .int8 : .uint8
+            let shape = spec.granularity == .perTensor ? [] : [rows]
+            let zeros = parameters.zeroPoints ?? [Int32](repeating: 0, count: parameters.scales.count)
+            // Zero points wrap to 8 bits as torch's `.to(int8 / uint8)` does (Quark's power-of-two observers
+            // give an all-zero channel the zero point Int32.min, written as 0).
+            return [Item(entry: .init(name: name, dtype: dtype, shape: [rows, columns])) {
+                        signed ? bytes(weight.codes.map { Int8($0) }) : weight.codes.map { UInt8($0) } },
+                    Item(entry: .init(name: name + "_scale", dtype: scaleDType, shape: shape)) { scaleBytes(parameters.scales) },
+                    Item(entry: .init(name: name + "_zero_point", dtype: dtype, shape: shape)) {
+                        signed ? bytes(zeros.map { Int8(truncatingIfNeeded: $0) }) : zeros.map { UInt8(truncatingIfNeeded: $0) } }]
+        case let (.int4, .perGroup(size)), let (.uint4, .perGroup(size)):
+            // Transposed to [in, out] and packed along out (the AWQ layout under Quark's names).
+            guard rows % 8 == 0 else { throw QuantizationError.unsupported(feature: "4-bit packing of \(rows) output rows (not a multiple of 8)", source: module) }
+            let groups = columns / size
+            let zeros = parameters.zeroPoints ?? [Int32](repeating: 0, count: parameters.scales.count)
+            return [Item(entry: .init(name: name, dtype: .int32, shape: [columns, rows / 8])) {
+                        bytes(Packing.pack4Bit(Packing.transpose(weight.codes, rows: rows, columns: columns), rows: columns, columns: rows)) },
+                    Item(entry: .init(name: name + "_scale", dtype: scaleDType, shape: [groups, rows])) {
+                        scaleBytes(Packing.transpose(parameters.scales, rows: rows, columns: groups)) },
+                    Item(entry: .init(name: name + "_zero_point", dtype: .int32, shape: [groups, rows / 8])) {
+                        bytes(Packing.pack4Bit(Packing.transpose(zeros, rows: rows, columns: groups), rows: groups, columns: rows)) }]
+        default:
+            preconditionFailure("checkExportable admitted \(spec.format) \(spec.granularity)")
+        }
+    }
+
+    /// `<module>.input_scale` / `output_scale` (0-dim) and the zero point of integer formats.
+    static func activationItems(_ prefix: String, _ parameters: QuantParameters, _ spec: QuantSpec) throws -> [Item] {
+        guard parameters.scales.count == 1 else {
+            throw QuantizationError.unsupported(feature: "per-head KV-cache scales in the Quark format (Quark and vLLM read one k/v scale per layer; use a per-tensor KV cache)", source: prefix)
+        }
+        var items = [Item(entry: .init(name: prefix + "_scale", dtype: .float32, shape: [])) { bytes([parameters.scales[0]]) }]
+        if spec.format.isInteger {
+            let zero = parameters.zeroPoints?[0] ?? 0
+            items.append(spec.format.isSigned
+                ? Item(entry: .init(name: prefix + "_zero_point", dtype: .int8, shape: [])) { bytes([Int8(zero)]) }
+                : Item(entry: .init(name: prefix + "_zero_point", dtype: .uint8, shape: [])) { [UInt8(zero)] })
+        }
+        return items
+    }
+}
