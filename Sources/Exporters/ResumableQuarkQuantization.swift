@@ -60,7 +60,14 @@ public struct ResumableQuarkQuantization {
                 .save(to: checkpoints)
             try afterLayer(finished.index)
         }, retainsLayers: false)
-        let result = try quantizer.quantize(model, calibration: calibration, errorWindows: errorWindows, stream: stream, progress: progress)
+        let result: QuantizedModel
+        do {
+            result = try quantizer.quantize(model, calibration: calibration, errorWindows: errorWindows, stream: stream, progress: progress)
+        } catch {
+            // Keep the partial directory only when it holds finished layers worth resuming.
+            if (try? QuantizationCheckpoint.load(from: checkpoints)) == nil { try? FileManager.default.removeItem(at: directory.staging) }
+            throw error
+        }
         try export.finish(model: result.model, config: quantizer.config, baseConfig: baseConfig, writeTokenizer: writeTokenizer)
         return Outcome(report: result.report, resumedAt: resumedAt)
     }

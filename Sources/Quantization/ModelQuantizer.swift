@@ -188,9 +188,12 @@ public struct ModelQuantizer {
             if stream.retainsLayers {
                 linears += finished
             } else {
-                // The layer has been handed on: back to the source weights (mapped, not heap), so
-                // memory holds one quantized layer at a time.
+                // The layer has been handed on: back to the source weights, whose mapped pages are
+                // released, so memory holds one layer at a time whatever the model's depth.
                 model.layers[index] = sourceLayer
+                for tensor in [sourceLayer.inputNorm, sourceLayer.postAttentionNorm] + LlamaLayer.linearKeyPaths.flatMap({
+                    [sourceLayer[keyPath: $0].weight] + (sourceLayer[keyPath: $0].bias.map { [$0] } ?? [])
+                }) { tensor.releaseMappedPages() }
             }
             progress(index + 1, configuration.layerCount)
         }

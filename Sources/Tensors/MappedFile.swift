@@ -36,3 +36,19 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
+
+extension Tensor {
+    /// For a tensor that views a mapped file: tells the kernel its pages are not needed for now, so
+    /// they leave this process's resident memory (touching them again re-reads the file). Quantizing
+    /// streams through a model once, and without this every layer it passed would stay resident.
+    /// Pages shared with neighbouring bytes are kept (the range is rounded inward). Heap tensors are
+    /// left alone.
+    public func releaseMappedPages() {
+        guard !storage.isWritable, let base = storage.base, byteCount > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: base) + byteOffset
+        let first = (start + page - 1) / page * page, end = (start + byteCount) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, end - first, Int32(MADV_DONTNEED))
+    }
+}

@@ -92,6 +92,17 @@ struct ResumeTests {
         #expect(try Self.files(inMemory) == expected, "\(name): the streaming export differs from the in-memory one")
     }
 
+    /// A run that fails before finishing a layer leaves nothing behind, so the next run needs no --resume.
+    @Test func aRunFailingBeforeItsFirstLayerLeavesNoPartialDirectory() throws {
+        let model = try TinyModelFactory.model()
+        var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int4, granularity: .perGroup(size: 8))))
+        config.algorithms = [.rtn, .gptq]
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("quantkit-refused-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: base) }
+        #expect(throws: QuantizationError.self) { try run(config, model: model, output: base.appendingPathComponent("out"), resume: false) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base.path).isEmpty)
+    }
+
     /// Activations kept in files (spilled) give the same model as activations in memory.
     @Test func spilledActivationsGiveTheSameModel() throws {
         let model = try TinyModelFactory.model()

@@ -52,6 +52,7 @@ public enum SafetensorsShards {
                     do throws(SafetensorsError) { try writer.append(bytes) } catch { failure = error }
                 }
                 if let failure { throw failure }
+                tensor.releaseMappedPages()
             }
             try writer.finish()
         }
