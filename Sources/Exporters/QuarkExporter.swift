@@ -31,6 +31,9 @@ public struct QuarkExporter {
         let directory = try AtomicDirectory(output)
         var config = baseConfig
         config["quantization_config"] = quantized.config.quarkDictionary()
+        // A rotation unties the embeddings (lm_head absorbed the final norm's weight), so the source's
+        // `tie_word_embeddings: true` would make transformers drop the lm_head.weight written below.
+        if !quantized.model.configuration.tiedEmbeddings { config["tie_word_embeddings"] = false }
         try directory.writeJSON(config, to: "config.json")
         try writeTokenizer(directory.staging)
         let items = try tensorItems()

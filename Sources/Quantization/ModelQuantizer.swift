@@ -40,9 +40,11 @@ public struct ModelQuantizer {
     ///   - progress: called after each decoder layer with (done, total).
     public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0,
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
-        var model = model
-        let configuration = model.configuration
         try validate(model)
+        // The rotation changes every weight but not the function, so it runs once, before the
+        // layer loop; everything after it (smoothing, GPTQ, RTN, calibration) sees the rotated model.
+        var model = config.algorithms.contains(.rotation) ? Rotation(options: config.rotation).rotate(model) : model
+        let configuration = model.configuration
         let calibrating = needsCalibration(layerCount: configuration.layerCount)
         if calibrating && calibration.isEmpty {
             throw QuantizationError.unsupported(feature: "static activation or KV-cache scales without calibration data (give --calib-data or use a dynamic scheme)", source: "quantize")
@@ -248,9 +250,15 @@ public struct ModelQuantizer {
 
     private func validate(_ model: LlamaModel) throws {
         // A recipe asking for an algorithm that does not exist yet must not silently get less.
-        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .rotation, .gptq]
         for algorithm in config.algorithms where !implemented.contains(algorithm) {
             throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; \(implemented.map(\.rawValue).joined(separator: ", ")) are)", source: "quantize")
+        }
+        if let rotation = config.algorithms.firstIndex(of: .rotation),
+           let earlier = config.algorithms[..<rotation].first(where: { [.smoothquant, .autosmoothquant, .gptq].contains($0) }) {
+            // Rotation runs on the whole float model before the layer loop; smoothing or GPTQ before it
+            // would have to be undone. Quark runs algo_config in list order, so the order is the user's to fix.
+            throw QuantizationError.unsupported(feature: "rotation after \(earlier.rawValue) (list rotation first: --algo rotation --algo \(earlier.rawValue))", source: "quantize")
         }
         if Set(config.algorithms).isSuperset(of: [.smoothquant, .autosmoothquant]) {
             throw QuantizationError.unsupported(feature: "smoothquant and autosmoothquant together (both smooth the same pairs; give one)", source: "quantize")

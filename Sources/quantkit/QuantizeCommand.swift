@@ -17,9 +17,11 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("scheme"), .customLong("quant_scheme")], help: "A named scheme (--list-schemes).") var scheme: String?
     @Option(name: [.customLong("group-size"), .customLong("group_size")], help: "Group size of grouped schemes.") var groupSize: Int?
     @Option(name: .long, help: "A Quark-style JSON quantization config.") var config: String?
-    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), smoothquant, autosmoothquant, gptq (e.g. --algo smoothquant --algo rtn).") var algo: [String] = []
+    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), rotation, smoothquant, autosmoothquant, gptq (e.g. --algo rotation --algo smoothquant --algo rtn).") var algo: [String] = []
     @Option(name: [.customLong("smooth-alpha"), .customLong("alpha")], help: "SmoothQuant migration strength alpha in 0...1 (default 0.5; a config file's own value otherwise).")
     var smoothAlpha: Float?
+    @Option(name: .long, help: "Seed of --algo rotation's random signs and orthogonal factors (the same seed writes the same bytes).")
+    var seed: UInt64 = 0
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
@@ -66,7 +68,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
-        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        let implemented: [AlgorithmName] = [.rtn, .rotation, .smoothquant, .autosmoothquant, .gptq]
         for name in algo {
             guard let algorithm = AlgorithmName(quarkName: name) else {
                 throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -153,6 +155,7 @@ struct QuantizeCommand: ParsableCommand {
         }
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(quarkName:)) }
         if let smoothAlpha { quantConfig.smoothQuant.alpha = smoothAlpha }
+        quantConfig.rotation.seed = seed
         return quantConfig
     }
 
