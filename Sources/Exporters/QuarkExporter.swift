@@ -28,6 +28,12 @@ public struct QuarkExporter {
     }
 
     public func export(to output: URL) throws {
+        // An online rotation (R4) must run at inference; transformers' loader would not apply it and
+        // would silently compute something else.
+        if let index = quantized.model.layers.firstIndex(where: { layer in LlamaLayer.linearKeyPaths.contains { layer[keyPath: $0].inputTransform != nil } }) {
+            throw QuantizationError.unsupported(feature: "an online input rotation (--rotation-online-down) in the Quark format: its consumers would not apply it; evaluate it with --eval ppl and no --output",
+                                                source: "model.layers.\(index)")
+        }
         let directory = try AtomicDirectory(output)
         var config = baseConfig
         config["quantization_config"] = quantized.config.quarkDictionary()

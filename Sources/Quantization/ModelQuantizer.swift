@@ -86,7 +86,7 @@ public struct ModelQuantizer {
                 } else if let weightSpec = spec.weight {
                     let (weight, tensor, error) = try Self.quantizeWeight(linear.weight, spec: weightSpec, name: fullName)
                     quantized.weight = tensor
-                    linear = Linear(weight: weight, bias: linear.bias)
+                    linear.weight = weight
                     report.append(LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start)))
                 }
                 var observed: (input: CalibrationObserver?, output: CalibrationObserver?) = (nil, nil)
@@ -259,6 +259,11 @@ public struct ModelQuantizer {
             // Rotation runs on the whole float model before the layer loop; smoothing or GPTQ before it
             // would have to be undone. Quark runs algo_config in list order, so the order is the user's to fix.
             throw QuantizationError.unsupported(feature: "rotation after \(earlier.rawValue) (list rotation first: --algo rotation --algo \(earlier.rawValue))", source: "quantize")
+        }
+        if config.algorithms.contains(.rotation) && config.rotation.onlineDown,
+           let smoothing = config.algorithms.first(where: { [.smoothquant, .autosmoothquant].contains($0) }) {
+            // The up → down smoothing pair would scale R4's input, which the online transform does not commute with.
+            throw QuantizationError.unsupported(feature: "\(smoothing.rawValue) with the online down_proj rotation (drop --rotation-online-down or the smoothing)", source: "quantize")
         }
         if Set(config.algorithms).isSuperset(of: [.smoothquant, .autosmoothquant]) {
             throw QuantizationError.unsupported(feature: "smoothquant and autosmoothquant together (both smooth the same pairs; give one)", source: "quantize")

@@ -22,6 +22,8 @@ struct QuantizeCommand: ParsableCommand {
     var smoothAlpha: Float?
     @Option(name: .long, help: "Seed of --algo rotation's random signs and orthogonal factors (the same seed writes the same bytes).")
     var seed: UInt64 = 0
+    @Flag(name: .customLong("rotation-online-down"), help: "With --algo rotation, also rotate down_proj's input at run time (QuaRot's R4). Evaluation only (--eval ppl): no export format expresses it.")
+    var rotationOnlineDown = false
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
@@ -75,6 +77,12 @@ struct QuantizeCommand: ParsableCommand {
             }
             guard implemented.contains(algorithm) else {
                 throw ValidationError("--algo '\(name)' is not implemented yet; valid now: \(implemented.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if rotationOnlineDown {
+            guard algo.contains(where: { AlgorithmName(quarkName: $0) == .rotation }) else { throw ValidationError("--rotation-online-down needs --algo rotation") }
+            guard output == nil else {
+                throw ValidationError("--rotation-online-down cannot be exported: the quark format's consumers would not rotate down_proj's input at run time; drop --output and use --eval ppl")
             }
         }
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
@@ -156,6 +164,7 @@ struct QuantizeCommand: ParsableCommand {
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(quarkName:)) }
         if let smoothAlpha { quantConfig.smoothQuant.alpha = smoothAlpha }
         quantConfig.rotation.seed = seed
+        quantConfig.rotation.onlineDown = rotationOnlineDown
         return quantConfig
     }
 

@@ -42,11 +42,13 @@ struct RotationTests {
 
     static let tokens = [3, 7, 1, 12, 19, 0, 5, 5, 8, 2, 16, 11]
 
-    @Test(arguments: models.indices)
-    func rotatedModelComputesTheSameLogits(index: Int) throws {
-        let name = Self.models[index]
+    /// With and without the online R4 (down_proj's input rotated at run time).
+    @Test(arguments: models.indices, [false, true])
+    func rotatedModelComputesTheSameLogits(index: Int, onlineDown: Bool) throws {
+        let name = Self.models[index] + (onlineDown ? ", online R4" : "")
         let model = try Self.model(index)
-        let rotated = Rotation(options: RotationOptions(seed: 11)).rotate(model)
+        let rotated = Rotation(options: RotationOptions(seed: 11, onlineDown: onlineDown)).rotate(model)
+        #expect((rotated.layers[0].downProjection.inputTransform != nil) == onlineDown)
         let expected = try model.forward(tokens: Self.tokens, cache: model.makeCache()).floats()
         let actual = try rotated.forward(tokens: Self.tokens, cache: rotated.makeCache()).floats()
         let largest = expected.map(abs).max()!
@@ -109,5 +111,13 @@ struct RotationTests {
         #expect(throws: QuantizationError.self) {
             try ModelQuantizer(config: QuantConfig(global: w8a8, algorithms: [.smoothquant, .rotation, .rtn])).quantize(model, calibration: calibration)
         }
+        // R4 under a static int8 input: the down_proj input quantizer runs on the rotated rows.
+        var online = QuantConfig(global: w8a8, algorithms: [.rotation, .gptq])
+        online.rotation.onlineDown = true
+        let quantized = try ModelQuantizer(config: online).quantize(model, calibration: calibration)
+        #expect(quantized.model.layers.allSatisfy { $0.downProjection.inputTransform != nil && $0.downProjection.inputQuantizer != nil })
+        // Smoothing up → down would scale R4's input: refused.
+        online.algorithms = [.rotation, .smoothquant, .rtn]
+        #expect(throws: QuantizationError.self) { try ModelQuantizer(config: online).quantize(model, calibration: calibration) }
     }
 }

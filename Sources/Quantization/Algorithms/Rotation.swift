@@ -6,8 +6,15 @@ public struct RotationOptions: Hashable, Sendable {
     /// Seeds the random signs and the random orthogonal factor of every transform; the same seed
     /// gives byte-identical rotated weights.
     public var seed: UInt64
+    /// Also rotate down_proj's input online (QuaRot's R4): the weight absorbs R4 and the layer keeps
+    /// it as an input transform applied at run time, before the input quantizer. QuantKit's forward
+    /// runs it; no export format here can express it.
+    public var onlineDown: Bool
 
-    public init(seed: UInt64 = 0) { self.seed = seed }
+    public init(seed: UInt64 = 0, onlineDown: Bool = false) {
+        self.seed = seed
+        self.onlineDown = onlineDown
+    }
 }
 
 /// QuaRot's offline rotations (ALGORITHMS.md A4), fused into the weights of a Llama-family model
@@ -21,8 +28,9 @@ public struct RotationOptions: Hashable, Sendable {
 /// - R2, per head: v_proj's rows of each KV head ← H_dᵀ·rows (bias too), o_proj's columns of each
 ///   query head ← columns·H_d. Every query head of a group reads its KV head's values, so one H_d
 ///   serves all heads.
-/// R3 (queries and keys after RoPE) and R4 (down_proj's input) need a rotation at run time and are
-/// not applied.
+/// - R4 (with `onlineDown`): down_proj W ← W·R4 and its input rows are multiplied by R4 at run
+///   time (`Linear.inputTransform`), so SiLU(gate)·up reaches the quantizer without outlier channels.
+/// R3 (queries and keys after RoPE) only matters for a quantized KV cache and is not applied.
 public struct Rotation {
     public var options: RotationOptions
 
@@ -38,7 +46,13 @@ public struct Rotation {
         .randomized(size: headDimension, seed: options.seed &+ 0x5245_3200)
     }
 
-    /// `model` with R1 and R2 fused into float32 weights, its embeddings untied, every norm weight 1.
+    /// The online transform R4 [intermediate, intermediate]; seeded apart from the others.
+    public func downTransform(intermediateSize: Int) -> OrthogonalTransform {
+        .randomized(size: intermediateSize, seed: options.seed &+ 0x5234_0000)
+    }
+
+    /// `model` with R1 and R2 fused into float32 weights, its embeddings untied, every norm weight 1
+    /// (and R4 split between down_proj's weight and its input transform with `onlineDown`).
     public func rotate(_ model: LlamaModel) -> LlamaModel {
         var configuration = model.configuration
         let hidden = configuration.hiddenSize
@@ -47,6 +61,8 @@ public struct Rotation {
         let head = headTransform(headDimension: configuration.headDimension)
         let headFloats = head.floats, headTransposed = head.transposed.floats
         let ones = Tensor(shape: [hidden], floats: [Float](repeating: 1, count: hidden))
+        let down = options.onlineDown ? downTransform(intermediateSize: configuration.intermediateSize).floats : nil
+        let downTensor = down.map { Tensor(shape: [configuration.intermediateSize, configuration.intermediateSize], floats: $0) }
 
         var layers = model.layers
         for index in layers.indices {
@@ -66,6 +82,10 @@ public struct Rotation {
                                                                       block: configuration.headDimension)
             layer.outputProjection = Self.rotatingOutputs(layer.outputProjection, blockTransposed: qTransposed, block: hidden)
             layer.downProjection = Self.rotatingOutputs(layer.downProjection, blockTransposed: qTransposed, block: hidden)
+            if let down, let downTensor {
+                layer.downProjection.weight = Self.product(layer.downProjection.weight, down)
+                layer.downProjection.inputTransform = downTensor
+            }
             layers[index] = layer
         }
         let finalNorm = model.finalNorm.toFloat32().floats()
