@@ -64,6 +64,7 @@ extension QuantConfig {
         }
         var algorithms: [AlgorithmName] = []
         var smoothQuant = SmoothQuantOptions()
+        var rotation = RotationOptions()
         for entry in (dictionary["algo_config"] as? [[String: Any]]) ?? [] {
             let name = (entry["name"] as? String) ?? ""
             guard let algorithm = AlgorithmName(quarkName: name) else {
@@ -74,11 +75,13 @@ extension QuantConfig {
                 smoothQuant.alpha = try Self.number(entry["alpha"], key: "algo_config.alpha", default: 1, source: source)
                 smoothQuant.scaleClampMin = try Self.number(entry["scale_clamp_min"], key: "algo_config.scale_clamp_min", default: 1e-3, source: source)
             }
+            if algorithm == .rotation { rotation = try RotationOptions(quark: entry, source: source) }
             algorithms.append(algorithm)
         }
         self.init(global: global, layerOverrides: overrides, layerTypeOverrides: types,
                   exclude: (dictionary["exclude"] as? [String]) ?? [], kvCache: kvCache, algorithms: algorithms)
         self.smoothQuant = smoothQuant
+        self.rotation = rotation
     }
 
     private var quarkAlgorithms: [AlgorithmName] { algorithms.filter { $0 != .rtn } }
@@ -95,40 +98,13 @@ extension QuantConfig {
         case .autosmoothquant:
             entry["compute_scale_loss"] = "MSE"
         case .rotation:
-            return Self.quarkRotationEntry
+            return rotation.quarkEntry
         default:
             return entry
         }
         entry["model_decoder_layers"] = "model.layers"
         entry["scaling_layers"] = QuantizationPlan.llama.quarkScalingLayers
         return entry
-    }
-
-    /// amd-quark 0.13's `RotationConfig` for what `Rotation` fused: R1 offline (random: seeded signs
-    /// and, past powers of two, a random orthogonal factor) and R2 (random signs on a Hadamard of the
-    /// head dimension), nothing online, so Quark's loader wraps no layer and the file loads as plain
-    /// weights. Every key is a `RotationConfig` field: Quark builds it with `cls(**dict)`, which
-    /// rejects any other.
-    static var quarkRotationEntry: [String: Any] {
-        func layers(_ previous: String, _ norm: String, _ next: [String]) -> [String: Any] {
-            ["prev_modules": [previous], "norm_module": norm, "next_modules": next]
-        }
-        let attention = ["q_proj", "k_proj", "v_proj"].map { "model.layers.layer_id.self_attn." + $0 }
-        let mlp = ["model.layers.layer_id.mlp.up_proj", "model.layers.layer_id.mlp.gate_proj"]
-        let postAttention = layers("model.layers.layer_id.self_attn.o_proj", "model.layers.layer_id.post_attention_layernorm", mlp)
-        return [
-            "name": "rotation", "r1": true, "r2": true, "r3": false, "r4": false, "rotation_size": NSNull(),
-            "random_r1": true, "random_r2": true, "backbone": "model", "model_decoder_layers": "model.layers",
-            "v_proj": "self_attn.v_proj", "o_proj": "self_attn.o_proj", "self_attn": "self_attn", "mlp": "mlp",
-            "online_r1_rotation": false, "online_config": NSNull(), "trainable": false, "train_smooth": NSNull(),
-            "smooth_positions": NSNull(),
-            "scaling_layers": [
-                "first_layer": [layers("model.embed_tokens", "model.layers.layer_id.input_layernorm", attention), postAttention],
-                "middle_layers": [layers("model.layers.pre_layer_id.mlp.down_proj", "model.layers.layer_id.input_layernorm", attention),
-                                  postAttention],
-                "last_layer": [layers("model.layers.layer_id.mlp.down_proj", "model.norm", ["lm_head"])],
-            ] as [String: Any],
-        ]
     }
 
     private static func number(_ value: Any?, key: String, default fallback: Float, source: String) throws(QuantizationError) -> Float {

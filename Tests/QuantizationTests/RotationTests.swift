@@ -120,4 +120,23 @@ struct RotationTests {
         online.algorithms = [.rotation, .smoothquant, .rtn]
         #expect(throws: QuantizationError.self) { try ModelQuantizer(config: online).quantize(model, calibration: calibration) }
     }
+
+    /// The algo_config entry reads back to the same options; Quark's own defaults (r1 only) read as
+    /// R1 without R2; what QuantKit cannot do is refused by key.
+    @Test func quarkEntryRoundTripsAndRefusesWhatItCannotDo() throws {
+        var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.rotation, .rtn])
+        for (perHead, onlineDown) in [(true, false), (false, true)] {
+            config.rotation = RotationOptions(seed: 0, onlineDown: onlineDown, perHead: perHead)
+            let parsed = try QuantConfig(quark: config.quarkDictionary(), source: "test")
+            #expect(parsed.rotation == config.rotation && parsed.algorithms == [.rotation])
+        }
+        let global = config.quarkDictionary()["global_quant_config"]!
+        func parse(_ entry: [String: Any]) throws -> QuantConfig {
+            try QuantConfig(quark: ["global_quant_config": global, "algo_config": [entry.merging(["name": "rotation"]) { $1 }]], source: "test")
+        }
+        #expect(try parse([:]).rotation == RotationOptions(seed: 0, onlineDown: false, perHead: false))
+        for refused: [String: Any] in [["r3": true], ["r1": false], ["trainable": true], ["online_r1_rotation": true], ["rotation_size": 32]] {
+            #expect(throws: QuantizationError.self, "\(refused)") { try parse(refused) }
+        }
+    }
 }

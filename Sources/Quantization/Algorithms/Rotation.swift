@@ -10,10 +10,13 @@ public struct RotationOptions: Hashable, Sendable {
     /// it as an input transform applied at run time, before the input quantizer. QuantKit's forward
     /// runs it; no export format here can express it.
     public var onlineDown: Bool
+    /// Rotate v_proj's outputs and o_proj's inputs per head (R2; amd-quark's `r2`).
+    public var perHead: Bool
 
-    public init(seed: UInt64 = 0, onlineDown: Bool = false) {
+    public init(seed: UInt64 = 0, onlineDown: Bool = false, perHead: Bool = true) {
         self.seed = seed
         self.onlineDown = onlineDown
+        self.perHead = perHead
     }
 }
 
@@ -25,7 +28,7 @@ public struct RotationOptions: Hashable, Sendable {
 ///   commutes with an orthogonal Q. Then embedding E ← E·Q; readers q/k/v/gate/up and lm_head
 ///   W ← W·Q; writers o_proj/down_proj W ← Qᵀ·W and b ← Qᵀ·b. Tied embeddings are untied: the head
 ///   gets the final norm's weight and E would get it too.
-/// - R2, per head: v_proj's rows of each KV head ← H_dᵀ·rows (bias too), o_proj's columns of each
+/// - R2, per head (`perHead`): v_proj's rows of each KV head ← H_dᵀ·rows (bias too), o_proj's columns of each
 ///   query head ← columns·H_d. Every query head of a group reads its KV head's values, so one H_d
 ///   serves all heads.
 /// - R4 (with `onlineDown`): down_proj W ← W·R4 and its input rows are multiplied by R4 at run
@@ -76,10 +79,12 @@ public struct Rotation {
             }
             layer.inputNorm = ones
             layer.postAttentionNorm = ones
-            layer.valueProjection = Self.rotatingOutputs(layer.valueProjection, blockTransposed: headTransposed,
-                                                         block: configuration.headDimension)
-            layer.outputProjection.weight = Self.rotatingColumnBlocks(layer.outputProjection.weight, by: headFloats,
-                                                                      block: configuration.headDimension)
+            if options.perHead {
+                layer.valueProjection = Self.rotatingOutputs(layer.valueProjection, blockTransposed: headTransposed,
+                                                             block: configuration.headDimension)
+                layer.outputProjection.weight = Self.rotatingColumnBlocks(layer.outputProjection.weight, by: headFloats,
+                                                                          block: configuration.headDimension)
+            }
             layer.outputProjection = Self.rotatingOutputs(layer.outputProjection, blockTransposed: qTransposed, block: hidden)
             layer.downProjection = Self.rotatingOutputs(layer.downProjection, blockTransposed: qTransposed, block: hidden)
             if let down, let downTensor {
