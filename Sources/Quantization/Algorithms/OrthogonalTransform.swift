@@ -15,7 +15,8 @@ import Models
 /// |R_ij| / √2^k, so a single outlier channel still lands on all `size` outputs.
 public struct OrthogonalTransform: Sendable, Equatable {
     public let size: Int
-    /// [size, size] row-major, float64 (folding into weights rounds once, to float32, at the end).
+    /// [size, size] row-major, float64 so tests can check orthogonality exactly; `Rotation` folds the
+    /// float32 rounding of it into the weights through BLAS (a relative error of ~1e-6 per product).
     public let matrix: [Double]
 
     public init(size: Int, matrix: [Double]) {
