@@ -80,7 +80,9 @@ struct QuantizeCommand: ParsableCommand {
             }
         }
         if rotationOnlineDown {
-            guard algo.contains(where: { AlgorithmName(quarkName: $0) == .rotation }) else { throw ValidationError("--rotation-online-down needs --algo rotation") }
+            guard config != nil || algo.contains(where: { AlgorithmName(quarkName: $0) == .rotation }) else {
+                throw ValidationError("--rotation-online-down needs --algo rotation")
+            }
             guard output == nil else {
                 throw ValidationError("--rotation-online-down cannot be exported: the quark format's consumers would not rotate down_proj's input at run time; drop --output and use --eval ppl")
             }
@@ -103,6 +105,10 @@ struct QuantizeCommand: ParsableCommand {
         let loaded = try AnyModelLoader.load(model!)
         if kvCacheGranularity == "head" { quantConfig.kvCache?.granularity = .perGroup(size: loaded.model.configuration.headDimension) }
         if output != nil { try QuarkExporter.checkExportable(quantConfig, layerCount: loaded.model.configuration.layerCount) }
+        if output != nil, quantConfig.algorithms.contains(.rotation), quantConfig.rotation.onlineDown {
+            // A config file's `r4: true` asks for the same online rotation the flag does; refused before quantizing.
+            throw ValidationError("the config's rotation has r4 (online down_proj rotation), which cannot be exported; drop --output and use --eval ppl")
+        }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
                                                                                     staticGroups: staticGroups))
@@ -164,7 +170,8 @@ struct QuantizeCommand: ParsableCommand {
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(quarkName:)) }
         if let smoothAlpha { quantConfig.smoothQuant.alpha = smoothAlpha }
         quantConfig.rotation.seed = seed
-        quantConfig.rotation.onlineDown = rotationOnlineDown
+        // The flag adds R4; it does not take away a config file's `r4: true`.
+        if rotationOnlineDown { quantConfig.rotation.onlineDown = true }
         return quantConfig
     }
 
