@@ -74,6 +74,12 @@ public final class QuarkStreamingExport {
 
     /// Writes layer `finished.index`'s tensors (replacing a part an interrupted run left).
     public func write(_ finished: FinishedLayer) throws {
+        // An online rotation (R4) must run at inference; transformers' loader would not apply it and
+        // would silently compute something else.
+        if LlamaLayer.linearKeyPaths.contains(where: { finished.layer[keyPath: $0].inputTransform != nil }) {
+            throw QuantizationError.unsupported(feature: "an online input rotation (--rotation-online-down) in the Quark format: its consumers would not apply it; evaluate it with --eval ppl and no --output",
+                                                source: "model.layers.\(finished.index)")
+        }
         let linears = Dictionary(uniqueKeysWithValues: finished.linears.map { ($0.name, $0) })
         try QuarkTensors.write(try QuarkTensors.layerItems(index: finished.index, layer: finished.layer, linears: linears),
                                to: layerPart(finished.index))
@@ -93,6 +99,9 @@ public final class QuarkStreamingExport {
                                    metadata: ["format": "pt"])
         var json = baseConfig
         json["quantization_config"] = config.quarkDictionary()
+        // A rotation unties the embeddings (lm_head absorbed the final norm's weight), so the source's
+        // `tie_word_embeddings: true` would make transformers drop the lm_head.weight written here.
+        if !model.configuration.tiedEmbeddings { json["tie_word_embeddings"] = false }
         try directory.writeJSON(json, to: "config.json")
         try writeTokenizer(directory.staging)
         try? FileManager.default.removeItem(at: partsDirectory)

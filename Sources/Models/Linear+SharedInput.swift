@@ -8,7 +8,7 @@ extension Linear {
     /// Otherwise each layer runs on its own. The outputs are views of one buffer.
     public static func outputs(of layers: [Linear], for input: Tensor) -> [Tensor] {
         let fused = input.rank == 2 && input.shape[0] == 1 && input.dtype == .float32
-            && layers.allSatisfy { $0.weight.dtype == .float32 && $0.inputQuantizer == nil && $0.outputQuantizer == nil
+            && layers.allSatisfy { $0.weight.dtype == .float32 && $0.inputTransform == nil && $0.inputQuantizer == nil && $0.outputQuantizer == nil
                 && $0.inFeatures == input.shape[1] }
         guard fused else { return layers.map { $0(input) } }
         let offsets = layers.reduce(into: [0]) { $0.append($0.last! + $1.outFeatures) }

@@ -8,6 +8,10 @@ public struct Linear: Sendable {
     public var weight: Tensor
     /// [outFeatures], float32
     public var bias: Tensor?
+    /// [inFeatures, inFeatures], float32: an orthogonal matrix R the input rows are multiplied by
+    /// before the input quantizer (QuaRot's online R4 on down_proj; the weight holds W·R, so the
+    /// product is unchanged while the quantized input has no outlier channels). Nil for most layers.
+    public var inputTransform: Tensor?
     /// Applied to the input rows before the product (activation quantization, calibration observers).
     public var inputQuantizer: (any ActivationQuantizer)?
     /// Applied to the output rows (Quark expresses KV-cache quantization as k_proj/v_proj outputs).
@@ -34,7 +38,7 @@ public struct Linear: Sendable {
                      "linear input \(input.shape) for weight \(weight.shape)")
         let rows = input.shape[0]
         var output = Tensor(zeros: [rows, outFeatures])
-        var quantizedInput = input
+        var quantizedInput = transformedInput(input)
         if let inputQuantizer {
             quantizedInput.withUnsafeMutableBufferPointer(as: Float.self) { inputQuantizer.apply($0, rows: rows, columns: inFeatures) }
         }
@@ -60,7 +64,7 @@ public struct Linear: Sendable {
         precondition(outputQuantizer == nil, "transposedOutputs of a layer with an output quantizer")
         precondition(outputs.lowerBound >= 0 && outputs.upperBound <= outFeatures, "outputs \(outputs) of \(outFeatures)")
         let rows = input.shape[0]
-        var quantizedInput = input
+        var quantizedInput = transformedInput(input)
         if let inputQuantizer {
             quantizedInput.withUnsafeMutableBufferPointer(as: Float.self) { inputQuantizer.apply($0, rows: rows, columns: inFeatures) }
         }
@@ -81,6 +85,24 @@ public struct Linear: Sendable {
                         let value = b[feature]
                         for row in 0..<rows { y[index * rows + row] += value }
                     }
+                }
+            }
+        }
+        return output
+    }
+
+    /// `input` [rows, inFeatures] · `inputTransform`, or `input` itself.
+    private func transformedInput(_ input: Tensor) -> Tensor {
+        guard let inputTransform else { return input }
+        precondition(inputTransform.shape == [inFeatures, inFeatures] && inputTransform.dtype == .float32,
+                     "input transform \(inputTransform.shape) for \(inFeatures) input features")
+        let rows = input.shape[0]
+        var output = Tensor(zeros: input.shape)
+        input.withUnsafeBufferPointer(as: Float.self) { x in
+            inputTransform.withUnsafeBufferPointer(as: Float.self) { r in
+                output.withUnsafeMutableBufferPointer(as: Float.self) { y in
+                    Ops.gemm(m: rows, n: inFeatures, k: inFeatures, alpha: 1, a: x.baseAddress!, lda: inFeatures,
+                             b: r.baseAddress!, ldb: inFeatures, transposeB: false, beta: 0, c: y.baseAddress!, ldc: inFeatures)
                 }
             }
         }

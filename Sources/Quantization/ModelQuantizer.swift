@@ -54,9 +54,13 @@ public struct ModelQuantizer {
     /// or from a resumed run's boundary, each finished layer handed to `stream.layerDone`.
     public func quantize(_ model: LlamaModel, calibration: [[Int]], errorWindows: Int = 0, stream: QuantizationStream,
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> QuantizedModel {
-        var model = model
-        let configuration = model.configuration
         try validate(model)
+        // The rotation changes every weight but not the function: the embeddings and head before the
+        // layer loop, each layer as the loop reaches it, so everything after it (smoothing, GPTQ,
+        // RTN, calibration) sees the rotated model and one rotated layer at a time is in memory.
+        let rotation = config.algorithms.contains(.rotation) ? Rotation(options: config.rotation) : nil
+        var model = rotation?.rotateGlobals(model) ?? model
+        let configuration = model.configuration
         let calibrating = needsCalibration(layerCount: configuration.layerCount)
         if calibrating && calibration.isEmpty {
             throw QuantizationError.unsupported(feature: "static activation or KV-cache scales without calibration data (give --calib-data or use a dynamic scheme)", source: "quantize")
@@ -81,6 +85,7 @@ public struct ModelQuantizer {
         for index in store.boundary..<configuration.layerCount {
             let sourceLayer = model.layers[index]
             let reportStart = report.count
+            if let rotation { model.layers[index] = rotation.rotate(sourceLayer, configuration: configuration) }
             // Smoothing preserves the layer's function, so the smoothed float layer is the reference
             // that errors are measured against.
             var smoothing: [Int: ClosedRange<Float>] = [:]
@@ -113,7 +118,7 @@ public struct ModelQuantizer {
                 } else if let weightSpec = spec.weight {
                     let (weight, tensor, error) = try Self.quantizeWeight(linear.weight, spec: weightSpec, name: fullName)
                     quantized.weight = tensor
-                    linear = Linear(weight: weight, bias: linear.bias)
+                    linear.weight = weight
                     report.append(LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start)))
                 }
                 var observed: (input: CalibrationObserver?, output: CalibrationObserver?) = (nil, nil)
@@ -292,9 +297,20 @@ public struct ModelQuantizer {
 
     private func validate(_ model: LlamaModel) throws {
         // A recipe asking for an algorithm that does not exist yet must not silently get less.
-        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .rotation, .gptq]
         for algorithm in config.algorithms where !implemented.contains(algorithm) {
             throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; \(implemented.map(\.rawValue).joined(separator: ", ")) are)", source: "quantize")
+        }
+        if let rotation = config.algorithms.firstIndex(of: .rotation),
+           let earlier = config.algorithms[..<rotation].first(where: { [.smoothquant, .autosmoothquant, .gptq].contains($0) }) {
+            // Rotation runs on the whole float model before the layer loop; smoothing or GPTQ before it
+            // would have to be undone. Quark runs algo_config in list order, so the order is the user's to fix.
+            throw QuantizationError.unsupported(feature: "rotation after \(earlier.rawValue) (list rotation first: --algo rotation --algo \(earlier.rawValue))", source: "quantize")
+        }
+        if config.algorithms.contains(.rotation) && config.rotation.onlineDown,
+           let smoothing = config.algorithms.first(where: { [.smoothquant, .autosmoothquant].contains($0) }) {
+            // The up → down smoothing pair would scale R4's input, which the online transform does not commute with.
+            throw QuantizationError.unsupported(feature: "\(smoothing.rawValue) with the online down_proj rotation (drop --rotation-online-down or the smoothing)", source: "quantize")
         }
         if Set(config.algorithms).isSuperset(of: [.smoothquant, .autosmoothquant]) {
             throw QuantizationError.unsupported(feature: "smoothquant and autosmoothquant together (both smooth the same pairs; give one)", source: "quantize")

@@ -64,6 +64,7 @@ extension QuantConfig {
         }
         var algorithms: [AlgorithmName] = []
         var smoothQuant = SmoothQuantOptions()
+        var rotation = RotationOptions()
         for entry in (dictionary["algo_config"] as? [[String: Any]]) ?? [] {
             let name = (entry["name"] as? String) ?? ""
             guard let algorithm = AlgorithmName(quarkName: name) else {
@@ -74,11 +75,13 @@ extension QuantConfig {
                 smoothQuant.alpha = try Self.number(entry["alpha"], key: "algo_config.alpha", default: 1, source: source)
                 smoothQuant.scaleClampMin = try Self.number(entry["scale_clamp_min"], key: "algo_config.scale_clamp_min", default: 1e-3, source: source)
             }
+            if algorithm == .rotation { rotation = try RotationOptions(quark: entry, source: source) }
             algorithms.append(algorithm)
         }
         self.init(global: global, layerOverrides: overrides, layerTypeOverrides: types,
                   exclude: (dictionary["exclude"] as? [String]) ?? [], kvCache: kvCache, algorithms: algorithms)
         self.smoothQuant = smoothQuant
+        self.rotation = rotation
     }
 
     private var quarkAlgorithms: [AlgorithmName] { algorithms.filter { $0 != .rtn } }
@@ -94,6 +97,8 @@ extension QuantConfig {
             entry["scale_clamp_min"] = Double("\(smoothQuant.scaleClampMin)")!
         case .autosmoothquant:
             entry["compute_scale_loss"] = "MSE"
+        case .rotation:
+            return rotation.quarkEntry
         default:
             return entry
         }

@@ -13,6 +13,8 @@ public struct QuantConfig: Hashable, Sendable {
     public var algorithms: [AlgorithmName]
     /// SmoothQuant's settings, used when `algorithms` lists it (Quark: the `smooth` algo_config entry).
     public var smoothQuant = SmoothQuantOptions()
+    /// The rotation's seed, used when `algorithms` lists rotation.
+    public var rotation = RotationOptions()
 
     public struct PatternOverride: Hashable, Sendable {
         public var pattern: String

@@ -57,9 +57,9 @@ struct SequentialGPTQ {
                 let name = "model.layers.\(index).\(LlamaLayer.linearNames[slot])"
                 let linear = working.layers[index][keyPath: paths[slot]]
                 let result = try GPTQ.quantize(weight: linear.weight, hessian: hessian, spec: specs[slot]!, options: options, layer: name)
-                var replaced = Linear(weight: Tensor(shape: linear.weight.shape, floats: result.dequantized), bias: linear.bias)
-                replaced.inputQuantizer = linear.inputQuantizer
-                replaced.outputQuantizer = linear.outputQuantizer
+                // A copy keeps the bias, quantizers and any online input transform.
+                var replaced = linear
+                replaced.weight = Tensor(shape: linear.weight.shape, floats: result.dequantized)
                 working.layers[index][keyPath: paths[slot]] = replaced
                 results[slot] = (result, Date().timeIntervalSince(start))
                 start = Date()

@@ -17,9 +17,13 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("scheme"), .customLong("quant_scheme")], help: "A named scheme (--list-schemes).") var scheme: String?
     @Option(name: [.customLong("group-size"), .customLong("group_size")], help: "Group size of grouped schemes.") var groupSize: Int?
     @Option(name: .long, help: "A Quark-style JSON quantization config.") var config: String?
-    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), smoothquant, autosmoothquant, gptq (e.g. --algo smoothquant --algo rtn).") var algo: [String] = []
+    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), rotation, smoothquant, autosmoothquant, gptq (e.g. --algo rotation --algo smoothquant --algo rtn).") var algo: [String] = []
     @Option(name: [.customLong("smooth-alpha"), .customLong("alpha")], help: "SmoothQuant migration strength alpha in 0...1 (default 0.5; a config file's own value otherwise).")
     var smoothAlpha: Float?
+    @Option(name: .long, help: "Seed of --algo rotation's random signs and orthogonal factors (the same seed writes the same bytes).")
+    var seed: UInt64 = 0
+    @Flag(name: .customLong("rotation-online-down"), help: "With --algo rotation, also rotate down_proj's input at run time (QuaRot's R4). Evaluation only (--eval ppl): no export format expresses it.")
+    var rotationOnlineDown = false
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
@@ -70,13 +74,21 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
-        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .gptq]
+        let implemented: [AlgorithmName] = [.rtn, .rotation, .smoothquant, .autosmoothquant, .gptq]
         for name in algo {
             guard let algorithm = AlgorithmName(quarkName: name) else {
                 throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard implemented.contains(algorithm) else {
                 throw ValidationError("--algo '\(name)' is not implemented yet; valid now: \(implemented.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if rotationOnlineDown {
+            guard config != nil || algo.contains(where: { AlgorithmName(quarkName: $0) == .rotation }) else {
+                throw ValidationError("--rotation-online-down needs --algo rotation")
+            }
+            guard output == nil else {
+                throw ValidationError("--rotation-online-down cannot be exported: the quark format's consumers would not rotate down_proj's input at run time; drop --output and use --eval ppl")
             }
         }
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
@@ -99,6 +111,10 @@ struct QuantizeCommand: ParsableCommand {
         let loaded = try AnyModelLoader.load(model!)
         if kvCacheGranularity == "head" { quantConfig.kvCache?.granularity = .perGroup(size: loaded.model.configuration.headDimension) }
         if output != nil { try QuarkExporter.checkExportable(quantConfig, layerCount: loaded.model.configuration.layerCount) }
+        if output != nil, quantConfig.algorithms.contains(.rotation), quantConfig.rotation.onlineDown {
+            // A config file's `r4: true` asks for the same online rotation the flag does; refused before quantizing.
+            throw ValidationError("the config's rotation has r4 (online down_proj rotation), which cannot be exported; drop --output and use --eval ppl")
+        }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
                                                                                     staticGroups: staticGroups))
@@ -191,6 +207,9 @@ struct QuantizeCommand: ParsableCommand {
         }
         if !algo.isEmpty { quantConfig.algorithms = algo.compactMap(AlgorithmName.init(quarkName:)) }
         if let smoothAlpha { quantConfig.smoothQuant.alpha = smoothAlpha }
+        quantConfig.rotation.seed = seed
+        // The flag adds R4; it does not take away a config file's `r4: true`.
+        if rotationOnlineDown { quantConfig.rotation.onlineDown = true }
         return quantConfig
     }
 

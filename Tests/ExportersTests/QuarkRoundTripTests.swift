@@ -87,7 +87,7 @@ struct QuarkRoundTripTests {
     @Test func recipesAskingForMissingAlgorithmsAreRefused() throws {
         let model = try TinyModelFactory.model()
         let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.awq, .rtn])
-        #expect(throws: QuantizationError.unsupported(feature: "the awq algorithm (not implemented yet; rtn, smoothquant, autosmoothquant, gptq are)", source: "quantize")) {
+        #expect(throws: QuantizationError.unsupported(feature: "the awq algorithm (not implemented yet; rtn, smoothquant, autosmoothquant, rotation, gptq are)", source: "quantize")) {
             try ModelQuantizer(config: config).quantize(model, calibration: [[1, 2, 3]])
         }
         let both = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.smoothquant, .autosmoothquant, .rtn])

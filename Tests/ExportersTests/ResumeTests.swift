@@ -19,6 +19,11 @@ struct ResumeTests {
             config.algorithms = [.smoothquant, .rtn]
             return config
         }()),
+        ("int8 W8A8 static after rotation and SmoothQuant", {
+            var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8), input: QuantSpec(format: .int8)))
+            config.algorithms = [.rotation, .smoothquant, .rtn]
+            return config
+        }()),
         ("int4 g8 GPTQ", {
             var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int4, granularity: .perGroup(size: 8))))
             config.algorithms = [.gptq]
