@@ -54,7 +54,7 @@ let package = Package(
             name: "ModelsTests", dependencies: ["Models", "Formats", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(
-            name: "QuantizationTests", dependencies: ["Quantization", "Exporters", "Models", "Formats", "Tensors"],
+            name: "QuantizationTests", dependencies: ["Quantization", "Exporters", "Models", "Formats", "Tensors", "TestSupport"],
             resources: [.copy("Fixtures")], swiftSettings: nativeSwift),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Quantization", "Models", "Formats", "Tokenizers", "Tensors", "TestSupport"],
                     swiftSettings: nativeSwift),

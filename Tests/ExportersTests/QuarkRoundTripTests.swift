@@ -86,8 +86,8 @@ struct QuarkRoundTripTests {
 
     @Test func recipesAskingForMissingAlgorithmsAreRefused() throws {
         let model = try TinyModelFactory.model()
-        let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.awq, .rtn])
-        #expect(throws: QuantizationError.unsupported(feature: "the awq algorithm (not implemented yet; rtn, smoothquant, autosmoothquant, gptq are)", source: "quantize")) {
+        let config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.rotation, .rtn])
+        #expect(throws: QuantizationError.unsupported(feature: "the rotation algorithm (not implemented yet; rtn, smoothquant, autosmoothquant, awq, gptq are)", source: "quantize")) {
             try ModelQuantizer(config: config).quantize(model, calibration: [[1, 2, 3]])
         }
         let both = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int8)), algorithms: [.smoothquant, .autosmoothquant, .rtn])
