@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Formats
 import Models
 @testable import Quantization
 import Tensors
@@ -72,5 +73,49 @@ struct AWQClippingTests {
             try AWQClipping().search(weight: weight, inputs: inputs, spec: QuantSpec(format: .int4, granularity: .perGroup(size: 16)),
                                      name: "model.layers.0.mlp.down_proj")
         }
+    }
+}
+
+/// Against amd-quark 0.13's own clipping search (Scripts/fixtures/make_awq_clip_goldens.py): the
+/// kept max |w| per row and group. Quark sums each group's partial outputs token by token, QuantKit
+/// goes through the group's Gram matrix, so where two shrink factors nearly tie the float32
+/// rounding may pick either: every cell must either match Quark's bound or lose nothing against it
+/// (measured directly), and nearly all must match.
+struct AWQClippingGoldenTests {
+    @Test(arguments: [("uint4_asym_g16", QuantSpec(format: .uint4, granularity: .perGroup(size: 16), symmetric: false)),
+                      ("int4_sym_g16", QuantSpec(format: .int4, granularity: .perGroup(size: 16))),
+                      ("int4_sym_pc", QuantSpec(format: .int4, granularity: .perChannel))])
+    func matchesQuarksClippingSearch(name: String, spec: QuantSpec) throws {
+        let url = Bundle.module.resourceURL!.appendingPathComponent("Fixtures/awq_clip.safetensors")
+        let file = try SafetensorsFile(url: url)
+        let weight = try file.tensor(named: "weight").toFloat32(), inputs = try file.tensor(named: "inputs").toFloat32()
+        let expected = try file.tensor(named: "\(name).max_val").toFloat32().floats()
+        let rows = weight.shape[0], columns = weight.shape[1]
+        let group = AWQClipping.groupSize(for: spec, columns: columns)!
+        let result = try #require(try AWQClipping().search(weight: weight, inputs: inputs, spec: spec, name: name))
+        let ours = result.weight.floats(), original = weight.floats()
+        // Quark's bounds applied to the weight, then both quantized by QuantKit's RTN (bit-identical to Quark's).
+        var theirs = original
+        for row in 0..<rows {
+            for start in stride(from: 0, to: columns, by: group) {
+                let bound = expected[row * (columns / group) + start / group]
+                for column in start..<(start + group) { theirs[row * columns + column] = min(max(original[row * columns + column], -bound), bound) }
+            }
+        }
+        let quantize = { (values: [Float]) throws -> [Float] in
+            try ModelQuantizer.quantizeWeight(Tensor(shape: [rows, columns], floats: values), spec: spec, name: name).0.floats()
+        }
+        let ourLosses = AWQClippingTests.directLosses(weight: original, quantized: try quantize(ours), inputs: inputs, columns: columns, group: group)
+        let theirLosses = AWQClippingTests.directLosses(weight: original, quantized: try quantize(theirs), inputs: inputs, columns: columns, group: group)
+        var matching = 0
+        for cell in expected.indices {
+            let row = cell / (columns / group), start = (cell % (columns / group)) * group
+            let bound = original[(row * columns + start)..<(row * columns + start + group)].map { abs($0) }.max()!
+            let kept = ours[(row * columns + start)..<(row * columns + start + group)].map { abs($0) }.max()!
+            if abs(kept - min(bound, expected[cell])) <= 1e-6 * bound { matching += 1 }
+            #expect(ourLosses[cell] <= theirLosses[cell] * (1 + 1e-3) + 1e-12,
+                    "\(name) cell \(cell): ours \(ourLosses[cell]) (max \(kept)) vs Quark's \(theirLosses[cell]) (max \(expected[cell]))")
+        }
+        #expect(Double(matching) >= 0.9 * Double(expected.count), "\(name): \(matching) of \(expected.count) bounds equal Quark's")
     }
 }
