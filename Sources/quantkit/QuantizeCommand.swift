@@ -22,8 +22,8 @@ struct QuantizeCommand: ParsableCommand {
     var smoothAlpha: Float?
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
-    @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 8).")
-    var awqSearchWindows = 8
+    @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 4).")
+    var awqSearchWindows = 4
     @Flag(name: [.customLong("no-awq-clip")], help: "AWQ: skip the clipping search.") var noAWQClip = false
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
     @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
