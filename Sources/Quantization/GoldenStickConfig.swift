@@ -7,11 +7,13 @@ import Foundation
 ///       weight_dtype: int8 | None          # int8 per output channel, symmetric (A16W8)
 ///       activation_dtype: int8 | None      # int8 per tensor, static (A8)
 ///       kvcache_dtype: int8 | None         # int8 KV cache, per tensor
-///       outliers_suppression: smooth | None
+///       outliers_suppression: smooth | awq | None
 ///       modules_to_not_convert: [lm_head]
 ///       algorithm_args: {alpha: 0.5}
 ///
-/// `smooth_quant`, and `ptq` with `outliers_suppression: smooth`, put SmoothQuant before RTN.
+/// `smooth_quant`, and `ptq` with `outliers_suppression: smooth`, put SmoothQuant before RTN;
+/// `outliers_suppression: awq` (Golden Stick 1.0's AWQ) puts AWQ before RTN, on the int8 weights
+/// this mapping knows (Golden Stick's 4-bit weight dtypes are not mapped).
 public enum GoldenStickConfig {
     static let keys = ["quant_method", "weight_dtype", "activation_dtype", "kvcache_dtype", "outliers_suppression",
                        "modules_to_not_convert", "algorithm_args"]
@@ -40,7 +42,7 @@ public enum GoldenStickConfig {
         let weight = try choice("weight_dtype", ["int8"])
         let activation = try choice("activation_dtype", ["int8"])
         let kvCache = try choice("kvcache_dtype", ["int8"])
-        let suppression = try choice("outliers_suppression", ["smooth"])
+        let suppression = try choice("outliers_suppression", ["smooth", "awq"])
         var exclude: [String] = []
         if let modules = object["modules_to_not_convert"] {
             guard let list = modules as? [String] else {
@@ -64,8 +66,12 @@ public enum GoldenStickConfig {
         if method == "smooth_quant" && activation == nil {
             throw .invalidValue(key: "activation_dtype", value: "None", valid: ["int8 (smooth_quant quantizes activations)"], source: source)
         }
+        if suppression == "awq" && (weight == nil || method == "smooth_quant") {
+            throw .invalidValue(key: "outliers_suppression", value: "awq", valid: ["smooth", "None (awq scales weights: it needs weight_dtype and not smooth_quant)"], source: source)
+        }
         var algorithms: [AlgorithmName] = []
         if method == "smooth_quant" || suppression == "smooth" { algorithms.append(.smoothquant) }
+        if suppression == "awq" { algorithms.append(.awq) }
         algorithms.append(.rtn)
         let layer = LayerQuantSpec(weight: weight.map { _ in QuantSpec(format: .int8, granularity: .perChannel) },
                                    input: activation.map { _ in QuantSpec(format: .int8) })

@@ -11,20 +11,24 @@ public struct ModelQuantizer {
     public var config: QuantConfig
     /// How GPTQ runs when the config's algorithms ask for it.
     public var gptqOptions: GPTQOptions
+    /// How AWQ searches when the config's algorithms ask for it.
+    public var awqOptions: AWQOptions
 
-    public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions()) {
+    public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions(), awqOptions: AWQOptions = AWQOptions()) {
         self.config = config
         self.gptqOptions = gptqOptions
+        self.awqOptions = awqOptions
     }
 
     private var usesGPTQ: Bool { config.algorithms.contains(.gptq) }
     private var usesSmoothQuant: Bool { config.algorithms.contains(.smoothquant) }
     private var usesAutoSmoothQuant: Bool { config.algorithms.contains(.autosmoothquant) }
+    private var usesAWQ: Bool { config.algorithms.contains(.awq) }
 
     /// Whether calibration data is needed: a linear has a static input or output spec, or an
-    /// algorithm learns from activations (GPTQ, SmoothQuant, AutoSmoothQuant).
+    /// algorithm learns from activations (GPTQ, SmoothQuant, AutoSmoothQuant, AWQ).
     public func needsCalibration(layerCount: Int) -> Bool {
-        usesGPTQ || usesSmoothQuant || usesAutoSmoothQuant || (0..<layerCount).contains { index in
+        usesGPTQ || usesSmoothQuant || usesAutoSmoothQuant || usesAWQ || (0..<layerCount).contains { index in
             LlamaLayer.linearNames.contains { name in
                 guard let spec = config.spec(forLayer: "model.layers.\(index).\(name)") else { return false }
                 return [spec.input, spec.output].contains { $0.map { !$0.isDynamic } ?? false }
@@ -99,6 +103,21 @@ public struct ModelQuantizer {
                     smoothingRatios[slot] = choice.ratio
                 }
             }
+            // AWQ: scales folded here (the float function is kept), clipped weights only replace the
+            // input of round-to-nearest below, so the float pass still runs the unclipped layer.
+            var awqChoices: [Int: AWQChoice] = [:]
+            var clipping: [Int: AWQClipping.Result] = [:]
+            if usesAWQ {
+                var weightSpecs: [Int: QuantSpec] = [:]
+                for (slot, name) in LlamaLayer.linearNames.enumerated() { weightSpecs[slot] = config.spec(forLayer: "model.layers.\(index).\(name)")?.weight }
+                let awq = AWQ(options: awqOptions)
+                awqChoices = try awq.scaleLayer(&model, index: index, hidden: store.inputs, specs: weightSpecs)
+                for (slot, choice) in awqChoices {
+                    smoothing[slot] = choice.scales
+                    if let ratio = choice.ratio { smoothingRatios[slot] = ratio }
+                }
+                if awqOptions.clip && !usesGPTQ { clipping = try awq.clipLayer(model, index: index, hidden: store.inputs, specs: weightSpecs) }
+            }
             let originalLayer = model.layers[index]
             var layer = originalLayer
             var observing = originalLayer
@@ -116,10 +135,14 @@ public struct ModelQuantizer {
                 if let weightSpec = spec.weight, usesGPTQ {
                     gptqSpecs[slot] = weightSpec
                 } else if let weightSpec = spec.weight {
-                    let (weight, tensor, error) = try Self.quantizeWeight(linear.weight, spec: weightSpec, name: fullName)
+                    let (weight, tensor, _) = try Self.quantizeWeight(clipping[slot]?.weight ?? linear.weight, spec: weightSpec, name: fullName)
                     quantized.weight = tensor
+                    // Against the unclipped weight: clipping is part of what quantizing cost.
+                    let error = Self.relativeError(linear.weight, weight.floats())
                     linear.weight = weight
-                    report.append(LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start)))
+                    var row = LayerReport(name: fullName, weightError: error, seconds: Date().timeIntervalSince(start))
+                    row.clippedGroups = clipping[slot]?.clippedGroups
+                    report.append(row)
                 }
                 var observed: (input: CalibrationObserver?, output: CalibrationObserver?) = (nil, nil)
                 if let input = spec.input, !input.isDynamic { observed.input = CalibrationObserver(spec: input) }
@@ -186,6 +209,10 @@ public struct ModelQuantizer {
                 guard let name = layerLinears[slot]?.name, let row = report.lastIndex(where: { $0.name == name }) else { continue }
                 report[row].smoothingScales = [Double(range.lowerBound), Double(range.upperBound)]
                 report[row].smoothingRatio = smoothingRatios[slot].map(Double.init)
+                if let choice = awqChoices[slot] {
+                    report[row].scaleSearchLoss = choice.loss
+                    report[row].scaleSearchIdentityLoss = choice.identityLoss
+                }
             }
             let finished = layerLinears.keys.sorted().map { layerLinears[$0]! }
             try stream.layerDone?(FinishedLayer(index: index, layer: model.layers[index], linears: finished,
@@ -296,11 +323,6 @@ public struct ModelQuantizer {
     }
 
     private func validate(_ model: LlamaModel) throws {
-        // A recipe asking for an algorithm that does not exist yet must not silently get less.
-        let implemented: [AlgorithmName] = [.rtn, .smoothquant, .autosmoothquant, .rotation, .gptq]
-        for algorithm in config.algorithms where !implemented.contains(algorithm) {
-            throw QuantizationError.unsupported(feature: "the \(algorithm.rawValue) algorithm (not implemented yet; \(implemented.map(\.rawValue).joined(separator: ", ")) are)", source: "quantize")
-        }
         if let rotation = config.algorithms.firstIndex(of: .rotation),
            let earlier = config.algorithms[..<rotation].first(where: { [.smoothquant, .autosmoothquant, .gptq].contains($0) }) {
             // Rotation runs on the whole float model before the layer loop; smoothing or GPTQ before it
@@ -314,6 +336,12 @@ public struct ModelQuantizer {
         }
         if Set(config.algorithms).isSuperset(of: [.smoothquant, .autosmoothquant]) {
             throw QuantizationError.unsupported(feature: "smoothquant and autosmoothquant together (both smooth the same pairs; give one)", source: "quantize")
+        }
+        if config.algorithms.contains(.awq) && !Set(config.algorithms).isDisjoint(with: [.smoothquant, .autosmoothquant]) {
+            throw QuantizationError.unsupported(feature: "awq together with smoothquant or autosmoothquant (each scales the same pairs; give one)", source: "quantize")
+        }
+        if config.algorithms.contains(.awq) && awqOptions.searchWindows < 1 {
+            throw QuantizationError.unsupported(feature: "AWQ with \(awqOptions.searchWindows) search windows (--awq-search-windows must be at least 1)", source: "quantize")
         }
         if Set(config.algorithms).isSuperset(of: [.rtn, .gptq]) {
             throw QuantizationError.unsupported(feature: "rtn and gptq together (GPTQ replaces round-to-nearest; give one)", source: "quantize")

@@ -87,7 +87,8 @@ extension QuantConfig {
     private var quarkAlgorithms: [AlgorithmName] { algorithms.filter { $0 != .rtn } }
 
     /// A Quark `algo_config` entry as amd-quark writes it for llama: the name, and for the smoothing
-    /// algorithms their settings, decoder-layer path and scaling layers (the plan's pairs).
+    /// algorithms (SmoothQuant, AutoSmoothQuant, AWQ) their settings, decoder-layer path and scaling
+    /// layers (the plan's pairs).
     private func quarkAlgorithmEntry(_ algorithm: AlgorithmName) -> [String: Any] {
         var entry: [String: Any] = ["name": algorithm.quarkName]
         switch algorithm {
@@ -99,6 +100,9 @@ extension QuantConfig {
             entry["compute_scale_loss"] = "MSE"
         case .rotation:
             return rotation.quarkEntry
+        case .awq:
+            // amd-quark 0.13's AWQConfig has only these fields (name, scaling_layers, model_decoder_layers).
+            break
         default:
             return entry
         }

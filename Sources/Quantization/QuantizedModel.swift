@@ -41,6 +41,12 @@ public struct LayerReport: Codable, Sendable {
     public var smoothingScales: [Double]?
     /// AutoSmoothQuant only: the ratio its search chose (s = max|x|^ratio).
     public var smoothingRatio: Double?
+    /// AWQ only: the decoder layer's output MSE on the search windows with the pair's kept scales and
+    /// with the pair unscaled (equal when no scaling was kept), and how many (row, group) cells the
+    /// clipping search clamped.
+    public var scaleSearchLoss: Double?
+    public var scaleSearchIdentityLoss: Double?
+    public var clippedGroups: Int?
     public var seconds: Double
 
     public init(name: String, weightError: Double, outputError: Double? = nil, seconds: Double) {
@@ -60,5 +66,8 @@ public struct LayerReport: Codable, Sendable {
         case deadColumns = "dead_columns"
         case smoothingScales = "smoothing_scales"
         case smoothingRatio = "smoothing_ratio"
+        case scaleSearchLoss = "awq_loss"
+        case scaleSearchIdentityLoss = "awq_identity_loss"
+        case clippedGroups = "clipped_groups"
     }
 }

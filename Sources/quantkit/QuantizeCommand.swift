@@ -17,7 +17,7 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("scheme"), .customLong("quant_scheme")], help: "A named scheme (--list-schemes).") var scheme: String?
     @Option(name: [.customLong("group-size"), .customLong("group_size")], help: "Group size of grouped schemes.") var groupSize: Int?
     @Option(name: .long, help: "A Quark-style JSON quantization config.") var config: String?
-    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), rotation, smoothquant, autosmoothquant, gptq (e.g. --algo rotation --algo smoothquant --algo rtn).") var algo: [String] = []
+    @Option(name: [.customLong("algo"), .customLong("quant_algo")], help: "Algorithms in order: rtn (default), rotation, smoothquant, autosmoothquant, awq, gptq (e.g. --algo rotation --algo smoothquant --algo rtn, --algo awq [--algo rtn|gptq]).") var algo: [String] = []
     @Option(name: [.customLong("smooth-alpha"), .customLong("alpha")], help: "SmoothQuant migration strength alpha in 0...1 (default 0.5; a config file's own value otherwise).")
     var smoothAlpha: Float?
     @Option(name: .long, help: "Seed of --algo rotation's random signs and orthogonal factors (the same seed writes the same bytes).")
@@ -26,6 +26,9 @@ struct QuantizeCommand: ParsableCommand {
     var rotationOnlineDown = false
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
+    @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 4).")
+    var awqSearchWindows = 4
+    @Flag(name: [.customLong("no-awq-clip")], help: "AWQ: skip the clipping search.") var noAWQClip = false
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
     @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
     var staticGroups = false
@@ -74,14 +77,8 @@ struct QuantizeCommand: ParsableCommand {
         }
         if let modelExport, modelExport != "hf_format" { throw ValidationError("--model_export '\(modelExport)' is not supported; valid: hf_format") }
         guard format == "quark" else { throw ValidationError("--format '\(format)' is not supported yet; valid: quark") }
-        let implemented: [AlgorithmName] = [.rtn, .rotation, .smoothquant, .autosmoothquant, .gptq]
-        for name in algo {
-            guard let algorithm = AlgorithmName(quarkName: name) else {
-                throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            guard implemented.contains(algorithm) else {
-                throw ValidationError("--algo '\(name)' is not implemented yet; valid now: \(implemented.map(\.rawValue).joined(separator: ", "))")
-            }
+        for name in algo where AlgorithmName(quarkName: name) == nil {
+            throw ValidationError("--algo '\(name)' is unknown; valid: \(AlgorithmName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if rotationOnlineDown {
             guard config != nil || algo.contains(where: { AlgorithmName(quarkName: $0) == .rotation }) else {
@@ -94,6 +91,7 @@ struct QuantizeCommand: ParsableCommand {
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
         if resume && output == nil { throw ValidationError("--resume continues an interrupted export: give the same --output") }
         _ = try byteCount(maxMemory, flag: "--max-memory")
+        guard awqSearchWindows >= 1 else { throw ValidationError("--awq-search-windows must be at least 1, got \(awqSearchWindows)") }
         guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
         if actOrder && !staticGroups && output != nil {
             throw ValidationError("--act-order without --static-groups needs g_idx, which the quark format cannot store; add --static-groups")
@@ -117,7 +115,8 @@ struct QuantizeCommand: ParsableCommand {
         }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
-                                                                                    staticGroups: staticGroups))
+                                                                                    staticGroups: staticGroups),
+                                       awqOptions: AWQOptions(searchWindows: awqSearchWindows, clip: !noAWQClip))
         let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
         // Weight-only runs read calibration text only to measure output errors: without a bundled
         // text they go on without that column.
@@ -236,7 +235,11 @@ struct QuantizeCommand: ParsableCommand {
                 + (layer.outputError.map { String(format: "%.3e", $0) } ?? "-        ")
             if smoothed {
                 line += layer.smoothingScales.map { String(format: "    %.2e..%.2e", $0[0], $0[1]) } ?? "    -                 "
-                if let ratio = layer.smoothingRatio { line += String(format: " (ratio %.1f)", ratio) }
+                if let ratio = layer.smoothingRatio { line += String(format: " (ratio %.2f)", ratio) }
+                if let loss = layer.scaleSearchLoss, let identity = layer.scaleSearchIdentityLoss {
+                    line += String(format: " awq loss %.3e (unscaled %.3e)", loss, identity)
+                }
+                if let clipped = layer.clippedGroups, clipped > 0 { line += " \(clipped) groups clipped" }
             }
             if let loss = layer.gptqLoss, let fraction = layer.dampingFraction {
                 line += String(format: "   %.3e   %g", loss, fraction) + (layer.dampingEscalated == true ? " (escalated)" : "")

@@ -24,6 +24,11 @@ struct ResumeTests {
             config.algorithms = [.rotation, .smoothquant, .rtn]
             return config
         }()),
+        ("uint4 g8 asymmetric AWQ", {
+            var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .uint4, granularity: .perGroup(size: 8), symmetric: false)))
+            config.algorithms = [.awq, .rtn]
+            return config
+        }()),
         ("int4 g8 GPTQ", {
             var config = QuantConfig(global: LayerQuantSpec(weight: QuantSpec(format: .int4, granularity: .perGroup(size: 8))))
             config.algorithms = [.gptq]
@@ -54,7 +59,7 @@ struct ResumeTests {
     @Test(arguments: recipes.indices)
     func resumedRunWritesTheSameBytes(index: Int) throws {
         let (name, config) = Self.recipes[index]
-        let model = try TinyModelFactory.model(tied: index == 0)
+        let model = try TinyModelFactory.model(tied: index % 2 == 0)
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("quantkit-resume-\(getpid())-\(index)")
         defer { try? FileManager.default.removeItem(at: base) }
         let straight = base.appendingPathComponent("straight"), interrupted = base.appendingPathComponent("interrupted")

@@ -30,6 +30,26 @@ struct GoldenStickConfigTests {
                                       exclude: ["lm_head"], algorithms: [.rtn]))
     }
 
+    @Test func awqOutlierSuppression() throws {
+        let config = try load("""
+            quantization_config:
+              quant_method: ptq
+              weight_dtype: int8
+              activation_dtype: None
+              outliers_suppression: awq
+            """)
+        #expect(config.algorithms == [.awq, .rtn])
+        #expect(config.global.weight == QuantSpec(format: .int8, granularity: .perChannel))
+        #expect(throws: QuantizationError.self) {
+            try load("""
+                quantization_config:
+                  quant_method: ptq
+                  weight_dtype: None
+                  outliers_suppression: awq
+                """)
+        }
+    }
+
     @Test func smoothQuantAndPTQ() throws {
         let smooth = try load("""
             quantization_config:

@@ -2,20 +2,28 @@ import Foundation
 import Models
 import Tensors
 
-/// Records the smallest and largest value of every input column a linear receives, passing the
-/// values on to `next` unchanged. SmoothQuant needs the |x| maxima; AutoSmoothQuant also the
-/// signed extremes, which give the per-tensor range of x / s for any s without another pass.
+/// Records the smallest and largest value and the mean magnitude of every input column a linear
+/// receives, passing the values on to `next` unchanged. SmoothQuant needs the |x| maxima;
+/// AutoSmoothQuant also the signed extremes, which give the per-tensor range of x / s for any s
+/// without another pass; AWQ's candidates start from the mean |x|.
 final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
     private let lock = NSLock()
     private var minima: [Float]
     private var maxima: [Float]
+    /// Σ|x| per column, in double: a mean over tens of thousands of tokens.
+    private var magnitudeSums: [Double]
+    private var rowCount = 0
     private let next: (any ActivationQuantizer)?
 
     init(features: Int, next: (any ActivationQuantizer)? = nil) {
         minima = [Float](repeating: .infinity, count: features)
         maxima = [Float](repeating: -.infinity, count: features)
+        magnitudeSums = [Double](repeating: 0, count: features)
         self.next = next
     }
+
+    /// [features] mean |x| per column over every row seen.
+    var meanMagnitudes: [Float] { lock.withLock { magnitudeSums.map { Float($0 / Double(max(rowCount, 1))) } } }
 
     /// ([features], [features])
     var ranges: (minima: [Float], maxima: [Float]) { lock.withLock { (minima, maxima) } }
@@ -25,13 +33,17 @@ final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
 
     func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
         var low = [Float](repeating: .infinity, count: columns), high = [Float](repeating: -.infinity, count: columns)
+        var sums = [Double](repeating: 0, count: columns)
         low.withUnsafeMutableBufferPointer { low in
             high.withUnsafeMutableBufferPointer { high in
-                for row in 0..<rows {
-                    let base = values.baseAddress! + row * columns
-                    for index in 0..<columns {
-                        low[index] = min(low[index], base[index])
-                        high[index] = max(high[index], base[index])
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for row in 0..<rows {
+                        let base = values.baseAddress! + row * columns
+                        for index in 0..<columns {
+                            low[index] = min(low[index], base[index])
+                            high[index] = max(high[index], base[index])
+                            sums[index] += Double(abs(base[index]))
+                        }
                     }
                 }
             }
@@ -40,7 +52,9 @@ final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
             for index in 0..<columns {
                 minima[index] = min(minima[index], low[index])
                 maxima[index] = max(maxima[index], high[index])
+                magnitudeSums[index] += sums[index]
             }
+            rowCount += rows
         }
         next?.apply(values, rows: rows, columns: columns)
     }

@@ -1,0 +1,198 @@
+import Foundation
+import Models
+import Tensors
+
+/// How AWQ searches (ALGORITHMS.md A2).
+public struct AWQOptions: Hashable, Sendable {
+    /// Calibration windows (the first ones) every scale candidate and the clipping search are judged
+    /// on. The activation means come from every window; the trials are what costs time (one layer
+    /// pass over these windows per candidate), so this bounds AWQ's run time. 4 of SmolLM2's 32
+    /// calibration windows gave the same perplexity as 8 (28.39 and 28.44) in 55 % of the time
+    /// (BENCHMARKS.md).
+    public var searchWindows: Int
+    /// Whether the clipping search runs after scaling. It is skipped under GPTQ, whose own error
+    /// feedback replaces it.
+    public var clip: Bool
+
+    public init(searchWindows: Int = 4, clip: Bool = true) {
+        self.searchWindows = searchWindows
+        self.clip = clip
+    }
+}
+
+/// What the scale search chose for one smoothing pair.
+struct AWQChoice: Sendable {
+    /// The duo-scaling ratio r of the kept candidate; nil when no candidate beat leaving the pair
+    /// unscaled.
+    var ratio: Float?
+    /// Mean squared error of the decoder layer's output (every quantized linear of the layer
+    /// quantized) with the kept scales, and with this pair unscaled, on the search windows.
+    var loss: Double
+    var identityLoss: Double
+    /// The smallest and largest factor the targets' input columns were multiplied by.
+    var scales: ClosedRange<Float>
+}
+
+/// AWQ's scale search over one decoder layer. Per smoothing pair of the plan, AutoAWQ's duo-scaling
+/// candidates s = mean|x|^r / (w̄^(1 − r) + 1e-4), clamped at 1e-4 and divided by sqrt(max s · min s),
+/// for r = 0, 1/20, …, 19/20, where w̄ is the per-column mean of |W| normalized by its quantization
+/// group's max over all the pair's targets. Scales fold into the preceding norm or linear as
+/// SmoothQuant's do (v → o shared across each query-head group under grouped-query attention, as
+/// amd-quark and llm-compressor do; AutoAWQ skips that pair).
+///
+/// Two differences from AutoAWQ, on purpose:
+/// - r = 0 with the weight term is not the identity, so "no scaling" is an explicit candidate.
+/// - Every candidate is judged on the whole decoder layer's output with every quantized linear of
+///   the layer quantized (the pairs already decided keep their scales, the later ones are still
+///   unscaled), not on the pair's own block with the rest in float. Pairs are decided one after
+///   another and a candidate is kept only when it lowers that loss, so the scaled layer's output
+///   error on the search windows never exceeds plain RTN's.
+///
+/// The trials quantize weights only, as AWQ is a weight-only method: a recipe that also quantizes
+/// activations gets the activation quantizers after the search, unjudged (AutoSmoothQuant searches
+/// with them).
+struct AWQ {
+    var plan: QuantizationPlan = .llama
+    var options = AWQOptions()
+    /// Candidate ratios r = 0, 1/grid, …, (grid − 1)/grid.
+    var grid = 20
+
+    /// Scales layer `index` of `model` in place (the float function is unchanged).
+    /// - Parameters:
+    ///   - hidden: the calibration windows' inputs to the layer, each [tokens, hidden].
+    ///   - specs: the weight spec of each quantized linear slot of the layer.
+    /// - Returns: per target slot, the choice of its pair.
+    func scaleLayer(_ model: inout LlamaModel, index: Int, hidden: [Tensor], specs: [Int: QuantSpec]) throws -> [Int: AWQChoice] {
+        let configuration = model.configuration
+        let pairs = plan.smoothingPairs(for: configuration, sharingHeadGroupScales: true)
+            .filter { pair in pair.targets.allSatisfy { specs[$0] != nil } }
+        guard !pairs.isEmpty, !hidden.isEmpty else { return [:] }
+        let paths = LlamaLayer.linearKeyPaths
+        // One float pass: each pair's mean |x| over every window, and the float layer's outputs on
+        // the search windows.
+        var probe = model
+        var collectors: [Int: ChannelRangeCollector] = [:]
+        for pair in pairs {
+            let first = pair.targets[0]
+            let collector = ChannelRangeCollector(features: model.layers[index][keyPath: paths[first]].inFeatures)
+            probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
+            collectors[first] = collector
+        }
+        let searched = Array(hidden.prefix(max(1, options.searchWindows)))
+        var reference: [Tensor] = []
+        for (window, input) in hidden.enumerated() {
+            var output = input
+            probe.forwardLayer(index, hidden: &output, cache: probe.makeCache(capacity: output.shape[0]))
+            if window < searched.count { reference.append(output) }
+        }
+        var current = model.layers[index]
+        var quantized: [Int: Tensor] = [:]
+        for slot in specs.keys { quantized[slot] = try quantize(current, slot: slot, index: index, specs: specs) }
+        var currentLoss = loss(model, index: index, layer: current, quantized: quantized, hidden: searched, reference: reference)
+        var choices: [Int: AWQChoice] = [:]
+        for pair in pairs {
+            let means = collectors[pair.targets[0]]!.meanMagnitudes
+            let weightMeans = Self.normalizedWeightMeans(pair.targets.map { current[keyPath: paths[$0]].weight },
+                                                         granularity: specs[pair.targets[0]]!.granularity)
+            // Re-quantized per candidate: the targets, and a source linear whose rows take 1 / s.
+            var touched = pair.targets
+            if case let .linear(slot) = pair.source, specs[slot] != nil { touched.append(slot) }
+            var best: (loss: Double, ratio: Float, layer: LlamaLayer, weights: [Int: Tensor], scales: [Float])?
+            for step in 0..<grid {
+                let ratio = Float(step) / Float(grid)
+                var scales = Self.candidateScales(activationMeans: means, weightMeans: weightMeans, ratio: ratio)
+                var trial = current
+                SmoothQuant.fold(&scales, pair: pair, into: &trial, configuration: configuration)
+                var weights = quantized
+                for slot in touched { weights[slot] = try quantize(trial, slot: slot, index: index, specs: specs) }
+                let trialLoss = loss(model, index: index, layer: trial, quantized: weights, hidden: searched, reference: reference)
+                if trialLoss < (best?.loss ?? currentLoss) { best = (trialLoss, ratio, trial, weights, scales) }
+            }
+            let identityLoss = currentLoss
+            var choice = AWQChoice(ratio: nil, loss: currentLoss, identityLoss: identityLoss, scales: 1...1)
+            if let best {
+                current = best.layer
+                quantized = best.weights
+                currentLoss = best.loss
+                choice = AWQChoice(ratio: best.ratio, loss: best.loss, identityLoss: identityLoss,
+                                   scales: (best.scales.min() ?? 1)...(best.scales.max() ?? 1))
+            }
+            for target in pair.targets { choices[target] = choice }
+        }
+        model.layers[index] = current
+        return choices
+    }
+
+    /// AutoAWQ's duo-scaling candidate for `ratio`.
+    /// - Parameters:
+    ///   - activationMeans: [in] mean |x| per input channel.
+    ///   - weightMeans: [in] the normalized weight statistic (`normalizedWeightMeans`).
+    /// - Returns: [in]
+    static func candidateScales(activationMeans: [Float], weightMeans: [Float], ratio: Float) -> [Float] {
+        var scales = zip(activationMeans, weightMeans).map { max(pow($0, ratio) / (pow($1, 1 - ratio) + 1e-4), 1e-4) }
+        let normalizer = ((scales.max() ?? 1) * (scales.min() ?? 1)).squareRoot()
+        scales = scales.map { $0 / normalizer }
+        // AutoAWQ resets overflowing entries to 1 rather than letting one channel poison the layer.
+        return scales.map { $0.isFinite ? $0 : 1 }
+    }
+
+    /// AWQ's weight statistic: every target row's |W| divided by the max |W| of its quantization
+    /// group (+ 1e-6, as AutoAWQ; the whole row unless the weights are quantized per group),
+    /// averaged over the rows of all targets.
+    /// - Parameter weights: the targets' weights, each [out, in].
+    /// - Returns: [in]
+    static func normalizedWeightMeans(_ weights: [Tensor], granularity: Granularity) -> [Float] {
+        let columns = weights[0].shape[1]
+        var group = columns
+        if case let .perGroup(size) = granularity { group = size }
+        var sums = [Double](repeating: 0, count: columns)
+        var rows = 0
+        for weight in weights {
+            let values = weight.floats()
+            for row in 0..<weight.shape[0] {
+                for start in stride(from: 0, to: columns, by: group) {
+                    let range = (row * columns + start)..<(row * columns + min(start + group, columns))
+                    let largest = values[range].reduce(Float(0)) { max($0, abs($1)) } + 1e-6
+                    for position in range { sums[position - row * columns] += Double(abs(values[position]) / largest) }
+                }
+            }
+            rows += weight.shape[0]
+        }
+        return sums.map { Float($0 / Double(max(rows, 1))) }
+    }
+
+    /// The dequantized round-to-nearest weight of `slot` in `layer`.
+    private func quantize(_ layer: LlamaLayer, slot: Int, index: Int, specs: [Int: QuantSpec]) throws -> Tensor {
+        let name = "model.layers.\(index).\(LlamaLayer.linearNames[slot])"
+        return try ModelQuantizer.quantizeWeight(layer[keyPath: LlamaLayer.linearKeyPaths[slot]].weight, spec: specs[slot]!, name: name).0
+    }
+
+    /// Mean squared error of the layer's output with `quantized` weights against `reference`.
+    private func loss(_ model: LlamaModel, index: Int, layer: LlamaLayer, quantized: [Int: Tensor],
+                      hidden: [Tensor], reference: [Tensor]) -> Double {
+        var trial = model
+        var layer = layer
+        for (slot, weight) in quantized { layer[keyPath: LlamaLayer.linearKeyPaths[slot]].weight = weight }
+        trial.layers[index] = layer
+        return Self.meanSquaredError(trial, index: index, hidden: hidden, reference: reference)
+    }
+
+    /// Mean squared error of layer `index` of `model` on `hidden` against `reference`.
+    static func meanSquaredError(_ model: LlamaModel, index: Int, hidden: [Tensor], reference: [Tensor]) -> Double {
+        var total = 0.0, count = 0
+        for (window, expected) in zip(hidden, reference) {
+            var output = window
+            model.forwardLayer(index, hidden: &output, cache: model.makeCache(capacity: output.shape[0]))
+            output.withUnsafeBufferPointer(as: Float.self) { ours in
+                expected.withUnsafeBufferPointer(as: Float.self) { theirs in
+                    for position in 0..<ours.count {
+                        let difference = Double(ours[position] - theirs[position])
+                        total += difference * difference
+                    }
+                    count += ours.count
+                }
+            }
+        }
+        return total / Double(max(count, 1))
+    }
+}
