@@ -20,8 +20,8 @@ in the same run (three seeds) and requires QuantKit within 3× of it (weaker tha
 0.2 %; the issue note says so): the median logit difference against the largest seed's median, the
 perplexity against the largest perturbed deviation. The weight-only schemes (uint4, and MXFP4 with
 its block-wise activations here) pass the strict tolerances. int8, MXFP4, fp8_dynamic, SmoothQuant and
-GPTQ perplexities use 16 windows. `--schemes int8+rotation` (not run by default) checks a rotated
-export the same way.
+GPTQ perplexities use 16 windows. `--schemes int8+rotation,int4_wo_64+awq` (not run by default)
+checks a rotated and an AWQ export the same way.
 """
 import json, os, shutil, subprocess, tempfile, time
 import torch
@@ -34,15 +34,17 @@ SCHEMES = [("uint4_wo_64", "uint4_wo_64", []), ("int8", "int8", []), ("fp8+kv_fp
            ("mxfp4", "mxfp4", []), ("fp8_dynamic", "fp8_dynamic", []),
            ("int8+smoothquant", "int8", ["--algo", "smoothquant", "--algo", "rtn"]),
            ("int4_wo_64+gptq", "int4_wo_64", ["--algo", "gptq"]),
-           ("int8+rotation", "int8", ["--algo", "rotation", "--algo", "rtn"])]
+           ("int8+rotation", "int8", ["--algo", "rotation", "--algo", "rtn"]),
+           ("int4_wo_64+awq", "int4_wo_64", ["--algo", "awq", "--awq-search-windows", "2"])]
 # Run only when named in --schemes (CI's time is spent): the rotated export (untied lm_head,
-# weightless norms, a RotationConfig in algo_config).
-OPT_IN = {"int8+rotation"}
+# weightless norms, a RotationConfig in algo_config) and AWQ's (scaled norms and weights; its search
+# takes minutes).
+OPT_IN = {"int8+rotation", "int4_wo_64+awq"}
 CHAOTIC = {"int8", "mxfp4", "int8+smoothquant", "int8+rotation"}
 # Perplexity over 16 windows: the chaotic schemes (whose spread is measured three more times), GPTQ
 # (whose quantization is the slow part) and fp8_dynamic (QuantKit's own scheme beyond the issue's
 # four), to keep CI within its time.
-SHORT = CHAOTIC | {"int4_wo_64+gptq", "fp8_dynamic"}
+SHORT = CHAOTIC | {"int4_wo_64+gptq", "int4_wo_64+awq", "fp8_dynamic"}
 PROMPTS = ["The capital of France is", "def fibonacci(n):\n    if n < 2:",
            "In 1905, Albert Einstein published", "Quantization reduces the memory of large language models by"]
 

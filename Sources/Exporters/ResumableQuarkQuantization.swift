@@ -42,6 +42,9 @@ public struct ResumableQuarkQuantization {
         var settings = self.settings
         settings["quantization_config"] = Self.canonicalJSON(quantizer.config.quarkDictionary())
         settings["gptq_options"] = "\(quantizer.gptqOptions)"
+        settings["awq_options"] = "\(quantizer.awqOptions)"
+        // The seed is not in Quark's RotationConfig, and another seed rotates differently.
+        settings["rotation"] = "\(quantizer.config.rotation)"
         settings["error_windows"] = "\(errorWindows)"
         let rows = quantizer.carriedWindows(calibration, errorWindows: errorWindows, layerCount: model.configuration.layerCount).map(\.count)
         var resumed: (store: ActivationStore, report: [LayerReport])?

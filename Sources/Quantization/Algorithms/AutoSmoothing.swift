@@ -164,20 +164,6 @@ struct AutoSmoothQuant {
             }
             trial.layers[index][keyPath: paths[target]] = linear
         }
-        var total = 0.0, count = 0
-        for (window, expected) in zip(hidden, reference) {
-            var output = window
-            trial.forwardLayer(index, hidden: &output, cache: trial.makeCache(capacity: output.shape[0]))
-            output.withUnsafeBufferPointer(as: Float.self) { ours in
-                expected.withUnsafeBufferPointer(as: Float.self) { theirs in
-                    for i in 0..<ours.count {
-                        let difference = Double(ours[i] - theirs[i])
-                        total += difference * difference
-                    }
-                    count += ours.count
-                }
-            }
-        }
-        return total / Double(max(count, 1))
+        return AWQ.meanSquaredError(trial, index: index, hidden: hidden, reference: reference)
     }
 }
