@@ -71,13 +71,7 @@ struct AWQ {
         // One float pass: each pair's mean |x| over every window, and the float layer's outputs on
         // the search windows.
         var probe = model
-        var collectors: [Int: ChannelRangeCollector] = [:]
-        for pair in pairs {
-            let first = pair.targets[0]
-            let collector = ChannelRangeCollector(features: model.layers[index][keyPath: paths[first]].inFeatures)
-            probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
-            collectors[first] = collector
-        }
+        let collectors = ChannelRangeCollector.attach(to: &probe, index: index, pairs: pairs)
         let searched = Array(hidden.prefix(max(1, options.searchWindows)))
         var reference: [Tensor] = []
         for (window, input) in hidden.enumerated() {

@@ -60,6 +60,21 @@ final class ChannelRangeCollector: ActivationQuantizer, @unchecked Sendable {
     }
 }
 
+extension ChannelRangeCollector {
+    /// One collector on the input of each pair's first target in layer `index` of `probe`, keyed by
+    /// that slot (every target of a pair reads the same input).
+    static func attach(to probe: inout LlamaModel, index: Int, pairs: [QuantizationPlan.SmoothingPair]) -> [Int: ChannelRangeCollector] {
+        var collectors: [Int: ChannelRangeCollector] = [:]
+        for pair in pairs {
+            let path = LlamaLayer.linearKeyPaths[pair.targets[0]]
+            let collector = ChannelRangeCollector(features: probe.layers[index][keyPath: path].inFeatures)
+            probe.layers[index][keyPath: path].inputQuantizer = collector
+            collectors[pair.targets[0]] = collector
+        }
+        return collectors
+    }
+}
+
 /// amd-quark's AutoSmoothQuant (ALGORITHMS.md A3) over one decoder layer: per smoothing pair, the
 /// scale s = max|x|^ratio (ratio in 0, 0.1, …, 0.9; clamped at 1e-4, divided by sqrt(max s · min s))
 /// whose smoothed layer, with the pair's weights quantized by their weight spec and their inputs by
@@ -87,16 +102,9 @@ struct AutoSmoothQuant {
         let pairs = plan.smoothingPairs(for: configuration, sharingHeadGroupScales: true)
             .filter { pair in pair.targets.allSatisfy { specs[$0] != nil } }
         guard !pairs.isEmpty else { return [:] }
-        let paths = LlamaLayer.linearKeyPaths
         // One float pass: each pair's input ranges and the float layer's outputs.
         var probe = model
-        var collectors: [Int: ChannelRangeCollector] = [:]
-        for pair in pairs {
-            let first = pair.targets[0]
-            let collector = ChannelRangeCollector(features: model.layers[index][keyPath: paths[first]].inFeatures)
-            probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
-            collectors[first] = collector
-        }
+        let collectors = ChannelRangeCollector.attach(to: &probe, index: index, pairs: pairs)
         let reference: [Tensor] = hidden.map { window in
             var copy = window
             probe.forwardLayer(index, hidden: &copy, cache: probe.makeCache(capacity: copy.shape[0]))
