@@ -8,23 +8,27 @@ final class HessianCollector: ActivationQuantizer, @unchecked Sendable {
     private let lock = NSLock()
     private var accumulated: Hessian
     private let next: (any ActivationQuantizer)?
+    private let tokenNormCap: Float?
 
-    init(features: Int, next: (any ActivationQuantizer)?) {
+    /// - Parameter tokenNormCap: see `GPTQOptions.hessianTokenCap` (each forward call is one window).
+    init(features: Int, next: (any ActivationQuantizer)?, tokenNormCap: Float? = nil) {
         accumulated = Hessian(features: features)
         self.next = next
+        self.tokenNormCap = tokenNormCap
     }
 
     var hessian: Hessian { lock.withLock { accumulated } }
 
     func apply(_ values: UnsafeMutableBufferPointer<Float>, rows: Int, columns: Int) {
-        lock.withLock { accumulated.add(UnsafeBufferPointer(values), tokens: rows) }
+        lock.withLock { accumulated.add(UnsafeBufferPointer(values), tokens: rows, tokenNormCap: tokenNormCap) }
         next?.apply(values, rows: rows, columns: columns)
     }
 }
 
-/// GPTQ over one decoder layer, true-sequential (ALGORITHMS.md): each group of the plan gets its
-/// Hessian from a forward of the layer over every calibration window in which the earlier groups are
-/// already quantized, so o_proj sees what the quantized q/k/v produce.
+/// GPTQ over one decoder layer. True-sequential (ALGORITHMS.md; the default): each group of the plan
+/// gets its Hessian from a forward of the layer over every calibration window in which the earlier
+/// groups are already quantized, so o_proj sees what the quantized q/k/v produce. With
+/// `options.trueSequential` off, one forward of the float layer gives every group's Hessian.
 struct SequentialGPTQ {
     var plan: QuantizationPlan = .llama
     var options: GPTQOptions
@@ -40,19 +44,15 @@ struct SequentialGPTQ {
         var working = model
         let paths = LlamaLayer.linearKeyPaths
         var results: [Int: (result: GPTQResult, seconds: Double)] = [:]
-        for group in plan.sequentialGroups {
-            var start = Date()
-            let members = group.filter { specs[$0] != nil }
-            guard let first = members.first else { continue }
-            let original = working.layers[index][keyPath: paths[first]]
-            let collector = HessianCollector(features: original.inFeatures, next: original.inputQuantizer)
-            var probe = working
-            probe.layers[index][keyPath: paths[first]].inputQuantizer = collector
-            for window in hidden {
-                var copy = window
-                probe.forwardLayer(index, hidden: &copy, cache: probe.makeCache(capacity: copy.shape[0]))
+        let groups = plan.sequentialGroups.map { $0.filter { specs[$0] != nil } }.filter { !$0.isEmpty }
+        var start = Date()
+        var hessians = options.trueSequential ? [:] : hessians(of: working, index: index, hidden: hidden, slots: groups.map { $0[0] })
+        for members in groups {
+            let first = members[0]
+            if options.trueSequential {
+                hessians = self.hessians(of: working, index: index, hidden: hidden, slots: [first])
             }
-            let hessian = collector.hessian
+            let hessian = hessians[first]!
             for slot in members {
                 let name = "model.layers.\(index).\(LlamaLayer.linearNames[slot])"
                 let linear = working.layers[index][keyPath: paths[slot]]
@@ -66,5 +66,25 @@ struct SequentialGPTQ {
             }
         }
         return (working.layers[index], results)
+    }
+
+    /// The Hessians of the inputs the linears in `slots` receive, from one forward of layer `index` over
+    /// every window (slots of one group share an input, so one member stands for its group).
+    func hessians(of model: LlamaModel, index: Int, hidden: [Tensor], slots: [Int]) -> [Int: Hessian] {
+        let paths = LlamaLayer.linearKeyPaths
+        var probe = model
+        var collectors: [Int: HessianCollector] = [:]
+        for slot in slots {
+            let linear = model.layers[index][keyPath: paths[slot]]
+            let collector = HessianCollector(features: linear.inFeatures, next: linear.inputQuantizer,
+                                             tokenNormCap: options.hessianTokenCap)
+            probe.layers[index][keyPath: paths[slot]].inputQuantizer = collector
+            collectors[slot] = collector
+        }
+        for window in hidden {
+            var copy = window
+            probe.forwardLayer(index, hidden: &copy, cache: probe.makeCache(capacity: copy.shape[0]))
+        }
+        return collectors.mapValues(\.hessian)
     }
 }

@@ -32,6 +32,10 @@ struct QuantizeCommand: ParsableCommand {
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
     @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
     var staticGroups = false
+    @Flag(name: [.customLong("no-true-sequential")], help: "GPTQ: take every linear's Hessian from one forward of the float layer (llm-compressor) instead of quantizing q/k/v, o, gate/up and down in turn, each group seeing the earlier ones quantized.")
+    var noTrueSequential = false
+    @Option(name: [.customLong("hessian-token-cap")], help: "GPTQ: a calibration token whose input norm exceeds this multiple of its window's median counts in the Hessian at that norm, so the first position's massive activations do not dominate it (0: the paper's Hessian).")
+    var hessianTokenCap: Float = 4
     @Option(name: [.customLong("kv-cache-dtype"), .customLong("kv_cache_dtype")], help: "Quantize the KV cache: fp8 or int8.") var kvCacheDType: String?
     @Option(name: [.customLong("kv-cache-granularity")], help: "KV-cache scales: tensor (one per layer, what Quark and vLLM store) or head (one per KV head; not exportable to the quark format).")
     var kvCacheGranularity = "tensor"
@@ -93,6 +97,7 @@ struct QuantizeCommand: ParsableCommand {
         _ = try byteCount(maxMemory, flag: "--max-memory")
         guard awqSearchWindows >= 1 else { throw ValidationError("--awq-search-windows must be at least 1, got \(awqSearchWindows)") }
         guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
+        guard hessianTokenCap >= 0, hessianTokenCap.isFinite else { throw ValidationError("--hessian-token-cap must be 0 (off) or a positive ratio, got \(hessianTokenCap)") }
         if actOrder && !staticGroups && output != nil {
             throw ValidationError("--act-order without --static-groups needs g_idx, which the quark format cannot store; add --static-groups")
         }
@@ -115,7 +120,8 @@ struct QuantizeCommand: ParsableCommand {
         }
         var calibration: [[Int]] = []
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
-                                                                                    staticGroups: staticGroups),
+                                                                                    staticGroups: staticGroups, trueSequential: !noTrueSequential,
+                                                                                    hessianTokenCap: hessianTokenCap > 0 ? hessianTokenCap : nil),
                                        awqOptions: AWQOptions(searchWindows: awqSearchWindows, clip: !noAWQClip))
         let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
         // Weight-only runs read calibration text only to measure output errors: without a bundled

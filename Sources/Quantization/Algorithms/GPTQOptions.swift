@@ -18,18 +18,33 @@ public struct GPTQOptions: Sendable, Hashable {
     /// columns (static_groups; llm-compressor's "static" act-order). With act-order this keeps g_idx
     /// trivial (column / groupSize), which is what Quark requires and fast kernels expect.
     public var staticGroups: Bool
+    /// Within a decoder layer, each sequential group (q/k/v, o, gate/up, down) takes its Hessian from a
+    /// forward in which the earlier groups are already quantized (AutoGPTQ's true_sequential, the
+    /// default). Off, every Hessian comes from one forward of the float layer, as llm-compressor does.
+    public var trueSequential: Bool
+    /// Outlier-token cap on the Hessian (nil: the paper's H). A calibration token whose input norm
+    /// exceeds this multiple of its window's median token norm enters H scaled down to that norm.
+    /// Why: SmolLM2's first position carries activations ~1000× a typical token's on a few channels;
+    /// uncapped, those 32-odd tokens dominate H, and GPTQ's compensation fits them at the expense of
+    /// every other token (BENCHMARKS.md, "GPTQ"). Capped, they still count, as strongly as the
+    /// largest ordinary tokens.
+    public var hessianTokenCap: Float?
 
     public init(blockSize: Int = 128, dampingFraction: Double = 0.01, dampingGrowth: Double = 10,
-                maximumDampingFraction: Double = 10, activationOrder: Bool = false, staticGroups: Bool = false) {
+                maximumDampingFraction: Double = 10, activationOrder: Bool = false, staticGroups: Bool = false,
+                trueSequential: Bool = true, hessianTokenCap: Float? = nil) {
         precondition(blockSize > 0, "blockSize must be positive")
         precondition(dampingFraction >= 0 && dampingFraction <= maximumDampingFraction, "dampingFraction must be in 0...maximumDampingFraction")
         precondition(dampingGrowth > 1, "dampingGrowth must exceed 1")
+        precondition(hessianTokenCap.map { $0 > 0 } ?? true, "hessianTokenCap must be positive")
         self.blockSize = blockSize
         self.dampingFraction = dampingFraction
         self.dampingGrowth = dampingGrowth
         self.maximumDampingFraction = maximumDampingFraction
         self.activationOrder = activationOrder
         self.staticGroups = staticGroups
+        self.trueSequential = trueSequential
+        self.hessianTokenCap = hessianTokenCap
     }
 }
 

@@ -50,6 +50,32 @@ public struct Hessian: Sendable {
         tokenCount = total
     }
 
+    /// Adds a batch of inputs [tokens, features] in which no token counts with a norm above
+    /// `tokenNormCap` × the batch's median token norm: larger rows are scaled down to that norm
+    /// (directions kept). nil adds the batch as it is.
+    public mutating func add(_ inputs: UnsafeBufferPointer<Float>, tokens: Int, tokenNormCap: Float?) {
+        guard let tokenNormCap, tokens > 0 else { return add(inputs, tokens: tokens) }
+        let scales = Self.tokenScales(inputs, tokens: tokens, features: features, cap: tokenNormCap)
+        guard scales.contains(where: { $0 < 1 }) else { return add(inputs, tokens: tokens) }
+        var capped = Array(inputs.prefix(tokens * features))
+        for token in 0..<tokens where scales[token] < 1 {
+            for feature in 0..<features { capped[token * features + feature] *= scales[token] }
+        }
+        capped.withUnsafeBufferPointer { add($0, tokens: tokens) }
+    }
+
+    /// Per token, min(1, cap · median norm / its norm) over the rows of `inputs` [tokens, features]
+    /// (the median is the upper one for an even count; an all-zero batch gets 1s).
+    static func tokenScales(_ inputs: UnsafeBufferPointer<Float>, tokens: Int, features: Int, cap: Float) -> [Float] {
+        let norms = (0..<tokens).map { token -> Float in
+            var sum: Float = 0
+            for feature in 0..<features { sum += inputs[token * features + feature] * inputs[token * features + feature] }
+            return sum.squareRoot()
+        }
+        let limit = cap * norms.sorted()[tokens / 2]
+        return norms.map { $0 > limit && limit > 0 ? limit / $0 : 1 }
+    }
+
     /// Adds a batch of inputs of any float dtype whose last dimension is `features`; every other
     /// dimension counts tokens ([tokens, features] or [batch, sequence, features]).
     public mutating func add(_ inputs: Tensor) {
