@@ -39,6 +39,11 @@ def recipe(method, group_size):
         return GPTQModifier(config_groups=w4a16(group_size), ignore=["lm_head"])
     if method == "awq":
         from llmcompressor.modifiers.transform.awq import AWQModifier
+        if not torch.cuda.is_available():
+            # llm-compressor 0.14's AWQ pins its cached activations for host-to-device copies, which
+            # raises "Cannot access accelerator device" on a CPU-only machine; pinning only helps GPUs.
+            from llmcompressor.pipelines.cache import IntermediatesCache
+            IntermediatesCache.pin_memory = lambda self, *args, **kwargs: None
         # AWQ only scales; the quantization modifier after it picks the same W4A16 scheme up.
         return [AWQModifier(), QuantizationModifier(config_groups=w4a16(group_size), ignore=["lm_head"])]
     raise SystemExit(f"unknown method {method!r}: expected rtn, gptq or awq")
