@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantkit-bench",
         abstract: "Micro-benchmarks of QuantKit's building blocks (medians of repeated runs, JSON on stdout).",
-        subcommands: [TokenizeBench.self, DequantizeBench.self, MatmulBench.self, GenerateBench.self, BandwidthBench.self, MatrixVectorBench.self])
+        subcommands: [TokenizeBench.self, DequantizeBench.self, MatmulBench.self, GenerateBench.self, BandwidthBench.self, MatrixVectorBench.self, AttentionBench.self])
 }
 
 /// Median seconds of `repeats` runs of `body` (after one warm-up run).

@@ -43,6 +43,10 @@ private func scoreRows(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, 
                        headDimension: Int, scale: Float, scores: UnsafeMutablePointer<Float>) {
     let vectorColumns = headDimension / 16 * 16
     var position = 0
+    if headDimension == 64 {
+        scoreRowsOf64(query: query, keys: keys, rowStride: rowStride, length: length, scale: scale, scores: scores)
+        position = length / 16 * 16
+    }
     while position + 16 <= length {
         // partial[j]: 16 lane-wise partial sums of position j's dot product.
         var partial = (SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
@@ -78,6 +82,36 @@ private func scoreRows(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, 
     while position < length {
         scores[position] = scale * dot(query, keys + position * rowStride, count: headDimension)
         position += 1
+    }
+}
+
+/// `scoreRows`' 16-position blocks for a head dimension of 64 (Llama's, SmolLM2's): the query stays
+/// in four registers and each position's dot product is two FMA chains of two instead of one chain
+/// of four. With one chain (the general loop), each position waited on four dependent FMAs and
+/// scores took two thirds of one layer's attention time with the cache in L2 (perf).
+@inline(__always)
+private func scoreRowsOf64(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, rowStride: Int, length: Int,
+                           scale: Float, scores: UnsafeMutablePointer<Float>) {
+    let q0 = load16(query), q1 = load16(query + 16), q2 = load16(query + 32), q3 = load16(query + 48)
+    var position = 0
+    while position + 16 <= length {
+        var partial = (SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero)
+        withUnsafeMutableBytes(of: &partial) { raw in
+            let sums = raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)
+            var key = keys + position * rowStride
+            for j in 0..<16 {
+                var low = q0 * load16(key), high = q2 * load16(key + 32)
+                low.addProduct(q1, load16(key + 16))
+                high.addProduct(q3, load16(key + 48))
+                sums[j] = low + high
+                key += rowStride
+            }
+        }
+        UnsafeMutableRawPointer(scores + position).storeBytes(of: foldLanes(partial) * scale, as: SIMD16<Float>.self)
+        position += 16
     }
 }
 
