@@ -54,6 +54,12 @@ def main():
                                            "-t", str(threads), "-r", "3", "-o", "json"], env=env, capture_output=True,
                                           text=True, check=True).stdout)
         peer = {("pp" if entry["n_prompt"] else "tg"): entry["avg_ts"] for entry in bench}
+        # QuantKit decodes after its 512-token prompt; tg128 above starts from an empty cache, so also
+        # time llama.cpp decoding at depth 512 (-d), the like-for-like figure.
+        deep = json.loads(subprocess.run([os.path.join(llama_bin, "llama-bench"), "-m", gguf_f32, "-p", "0", "-n", "128",
+                                          "-d", "512", "-t", str(threads), "-r", "3", "-o", "json"], env=env,
+                                         capture_output=True, text=True, check=True).stdout)
+        peer["tg_depth"] = deep[0]["avg_ts"]
         bandwidth = json.loads(subprocess.run([a.bench, "bandwidth", "--threads", str(threads), "--json"], env=env,
                                               capture_output=True, text=True, check=True).stdout)["detail"]["gigabytes_per_second"]
         floor = bandwidth * 1e9 / weight_bytes
@@ -63,6 +69,9 @@ def main():
                      ours["decode_tokens_per_second"], "llama.cpp llama-bench tg128 (F32 GGUF)", peer["tg"],
                      "DRAM %.1f GB/s → floor %.1f tokens/s; QuantKit at %.0f %% of it" % (bandwidth, floor,
                                                                                          100 * ours["decode_tokens_per_second"] / floor)))
+        rows.append(("decode 128 tokens after a 512-token prompt, f32, %d thread%s" % (threads, "s" if threads > 1 else ""),
+                     "tokens/s", ours["decode_tokens_per_second"], "llama.cpp llama-bench tg128 -d 512 (F32 GGUF)",
+                     peer["tg_depth"], "same depth on both sides"))
     # Perplexity throughput and peak RSS, at the largest thread count.
     threads = max(a.threads)
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), QUANTKIT_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
