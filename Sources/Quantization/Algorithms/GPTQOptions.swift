@@ -26,7 +26,7 @@ public struct GPTQOptions: Sendable, Hashable {
     /// exceeds this multiple of its window's median token norm enters H scaled down to that norm.
     /// Why: SmolLM2's first position carries activations ~1000× a typical token's on a few channels;
     /// uncapped, those 32-odd tokens dominate H, and GPTQ's compensation fits them at the expense of
-    /// every other token (BENCHMARKS.md, "GPTQ"). Capped, they still count, as strongly as the
+    /// every other token (BENCHMARKS.md, "GPTQ against llm-compressor"). Capped, they still count, as strongly as the
     /// largest ordinary tokens.
     public var hessianTokenCap: Float?
 
