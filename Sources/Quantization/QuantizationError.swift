@@ -19,7 +19,7 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
         case let .missingKey(key, source): "\(source): required key '\(key)' is missing"
         case let .unsupported(feature, source): "\(source): \(feature) is not supported"
         case let .groupSizeDoesNotDivide(inFeatures, groupSize, layer):
-            "\(layer): group size \(groupSize) does not divide its \(inFeatures) input features; choose a divisor (e.g. \(Self.divisors(inFeatures).suffix(3).map(String.init).joined(separator: ", ")))"
+            "\(layer): group size \(groupSize) does not divide its \(inFeatures) input features; " + Self.groupSizeAdvice(inFeatures)
         case let .unknownScheme(name, valid): "unknown scheme '\(name)'; valid: \(valid.joined(separator: ", "))"
         case let .invalidFile(path, reason): "\(path): \(reason)"
         case let .checkpoint(path, reason): "\(path): \(reason)"
@@ -35,4 +35,13 @@ public enum QuantizationError: Error, Equatable, CustomStringConvertible {
     }
 
     static func divisors(_ n: Int) -> [Int] { [16, 32, 64, 128, 256].filter { n % $0 == 0 } }
+
+    /// Group sizes that would fit `inFeatures`: the usual powers of two when some divide it, else any
+    /// proper divisor; a prime width has none, so per-channel is the way out.
+    static func groupSizeAdvice(_ inFeatures: Int) -> String {
+        var fitting = divisors(inFeatures)
+        if fitting.isEmpty { fitting = inFeatures > 2 ? (2..<inFeatures).filter { inFeatures % $0 == 0 } : [] }
+        guard !fitting.isEmpty else { return "no group size divides it; quantize it per channel or exclude it" }
+        return "choose a divisor (e.g. \(fitting.suffix(3).map(String.init).joined(separator: ", ")))"
+    }
 }
