@@ -48,13 +48,7 @@ private func scoreRows(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, 
         position = length / 16 * 16
     }
     while position + 16 <= length {
-        // partial[j]: 16 lane-wise partial sums of position j's dot product.
-        var partial = (SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero)
-        withUnsafeMutableBytes(of: &partial) { raw in
-            let sums = raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)
+        var block = foldedBlock { sums in
             // Row by row, so the keys are read in address order (the prefetcher follows one stream).
             for j in 0..<16 {
                 let key = keys + (position + j) * rowStride
@@ -67,7 +61,6 @@ private func scoreRows(query: UnsafePointer<Float>, keys: UnsafePointer<Float>, 
                 sums[j] = sum
             }
         }
-        var block = foldLanes(partial)
         if vectorColumns < headDimension {
             var tail = SIMD16<Float>.zero
             for j in 0..<16 {
@@ -95,12 +88,7 @@ private func scoreRowsOf64(query: UnsafePointer<Float>, keys: UnsafePointer<Floa
     let q0 = load16(query), q1 = load16(query + 16), q2 = load16(query + 32), q3 = load16(query + 48)
     var position = 0
     while position + 16 <= length {
-        var partial = (SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
-                       SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero)
-        withUnsafeMutableBytes(of: &partial) { raw in
-            let sums = raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)
+        let block = foldedBlock { sums in
             var key = keys + position * rowStride
             for j in 0..<16 {
                 var low = q0 * load16(key), high = q2 * load16(key + 32)
@@ -110,9 +98,21 @@ private func scoreRowsOf64(query: UnsafePointer<Float>, keys: UnsafePointer<Floa
                 key += rowStride
             }
         }
-        UnsafeMutableRawPointer(scores + position).storeBytes(of: foldLanes(partial) * scale, as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(scores + position).storeBytes(of: block * scale, as: SIMD16<Float>.self)
         position += 16
     }
+}
+
+/// One block of 16 positions' dot products: `fill` writes `sums[j]`, 16 lane-wise partial sums of
+/// position j's dot product, and the result is their lane sums, `result[j] = sums[j].sum()`.
+@inline(__always)
+private func foldedBlock(_ fill: (UnsafeMutablePointer<SIMD16<Float>>) -> Void) -> SIMD16<Float> {
+    var partial = (SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                   SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                   SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero,
+                   SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero, SIMD16<Float>.zero)
+    withUnsafeMutableBytes(of: &partial) { raw in fill(raw.baseAddress!.assumingMemoryBound(to: SIMD16<Float>.self)) }
+    return foldLanes(partial)
 }
 
 /// The 16 lane sums of 16 vectors, as one vector: `result[j] = partial.j.sum()`. Four rounds of
