@@ -1,18 +1,16 @@
 import Foundation
 import Models
 
-/// A seeded orthogonal matrix Q [size, size] for rotating activations (ALGORITHMS.md A4): the
-/// randomized Hadamard of QuaRot where the size allows one, and for any other size a mixed-order
-/// matrix that spreads an outlier channel over every output just the same.
+/// A seeded orthogonal matrix Q [size, size] for rotating activations (ALGORITHMS.md A4): QuaRot's
+/// randomized Hadamard wherever a Hadamard matrix of the size can be built, and for any other size a
+/// mixed-order matrix that still spreads an outlier channel over every output.
 ///
-/// For size = 2^k · m (m odd):
-///   Q = D · (H_{2^k} / √2^k ⊗ R_m)
-/// with H the Sylvester Hadamard matrix, R_m a seeded random orthogonal m×m matrix (Gram–Schmidt of
-/// a Gaussian; R_1 = [1]), and D a seeded diagonal of ±1. No Hadamard matrix exists for odd m > 1
-/// (their orders are 1, 2 or multiples of 4), and the orders that do exist past powers of two
-/// (12, 20, 36, …) would need stored tables; a random orthogonal factor covers SmolLM2's 576 = 64·9,
-/// 1536 = 512·3 and TinyLlama's 5632 = 512·11 alike. Every entry of Q has magnitude
-/// |R_ij| / √2^k, so a single outlier channel still lands on all `size` outputs.
+/// - Hadamard sizes (`Hadamard.matrix`: powers of two, and 2^k times a Paley order, such as
+///   SmolLM2's 576 = 16·36 and 1536 = 128·12): Q = D · H / √size, D a seeded diagonal of ±1. Every
+///   entry has magnitude 1/√size, the most even spread an orthogonal matrix can give.
+/// - Otherwise, for size = 2^k · m (m odd): Q = D · (H_{2^k} / √2^k ⊗ R_m), R_m a seeded random
+///   orthogonal m×m matrix (Gram–Schmidt of a Gaussian). Entries are |R_ij| / √2^k: spread, but less
+///   evenly (SmolLM2's W8A8 perplexity after rotation and SmoothQuant: BENCHMARKS.md).
 public struct OrthogonalTransform: Sendable, Equatable {
     public let size: Int
     /// [size, size] row-major, float64 so tests can check orthogonality exactly; `Rotation` folds the
@@ -25,7 +23,7 @@ public struct OrthogonalTransform: Sendable, Equatable {
         self.matrix = matrix
     }
 
-    /// The randomized Hadamard-like transform above, reproducible from `seed`.
+    /// The randomized transform above, reproducible from `seed`.
     public static func randomized(size: Int, seed: UInt64) -> OrthogonalTransform {
         precondition(size > 0, "transform size must be positive")
         var power = 1
@@ -33,6 +31,11 @@ public struct OrthogonalTransform: Sendable, Equatable {
         let odd = size / power
         var random = SplitMix64(seed: seed ^ (UInt64(size) &* 0x9E37_79B9_7F4A_7C15))
         let signs = (0..<size).map { _ in random.next() >> 63 == 0 ? 1.0 : -1.0 }
+        if let hadamard = Hadamard.matrix(size: size) {
+            let norm = 1 / Double(size).squareRoot()
+            let matrix = hadamard.indices.map { signs[$0 / size] * hadamard[$0] * norm }
+            return OrthogonalTransform(size: size, matrix: matrix)
+        }
         let core = randomOrthogonal(size: odd, random: &random)
         let hadamard = sylvester(size: power)
         let norm = 1 / Double(power).squareRoot()
