@@ -43,6 +43,7 @@ public struct ResumableQuarkQuantization {
         settings["quantization_config"] = Self.canonicalJSON(quantizer.config.quarkDictionary())
         settings["gptq_options"] = "\(quantizer.gptqOptions)"
         settings["awq_options"] = "\(quantizer.awqOptions)"
+        settings["autosmoothquant_options"] = "\(quantizer.autoSmoothQuantOptions)"
         // The seed is not in Quark's RotationConfig, and another seed rotates differently.
         settings["rotation"] = "\(quantizer.config.rotation)"
         settings["error_windows"] = "\(errorWindows)"

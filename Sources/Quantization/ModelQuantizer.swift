@@ -13,11 +13,14 @@ public struct ModelQuantizer {
     public var gptqOptions: GPTQOptions
     /// How AWQ searches when the config's algorithms ask for it.
     public var awqOptions: AWQOptions
+    public var autoSmoothQuantOptions: AutoSmoothQuantOptions
 
-    public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions(), awqOptions: AWQOptions = AWQOptions()) {
+    public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions(), awqOptions: AWQOptions = AWQOptions(),
+                autoSmoothQuantOptions: AutoSmoothQuantOptions = AutoSmoothQuantOptions()) {
         self.config = config
         self.gptqOptions = gptqOptions
         self.awqOptions = awqOptions
+        self.autoSmoothQuantOptions = autoSmoothQuantOptions
     }
 
     private var usesGPTQ: Bool { config.algorithms.contains(.gptq) }
@@ -98,7 +101,7 @@ public struct ModelQuantizer {
             if usesAutoSmoothQuant {
                 var specs: [Int: LayerQuantSpec] = [:]
                 for (slot, name) in LlamaLayer.linearNames.enumerated() { specs[slot] = config.spec(forLayer: "model.layers.\(index).\(name)") }
-                for (slot, choice) in try AutoSmoothQuant().smoothLayer(&model, index: index, hidden: store.inputs, specs: specs) {
+                for (slot, choice) in try AutoSmoothQuant(options: autoSmoothQuantOptions).smoothLayer(&model, index: index, hidden: store.inputs, specs: specs) {
                     smoothing[slot] = choice.scales
                     smoothingRatios[slot] = choice.ratio
                 }

@@ -29,6 +29,10 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 4).")
     var awqSearchWindows = 4
     @Flag(name: [.customLong("no-awq-clip")], help: "AWQ: skip the clipping search.") var noAWQClip = false
+    @Option(name: [.customLong("search-objective")], help: "AWQ and AutoSmoothQuant: judge each scale candidate on its pair's block (block: o_proj's output for q/k/v and o, down_proj's for gate/up and down, as AutoAWQ, llm-compressor and amd-quark do) or on the whole decoder layer (layer: about three times slower).")
+    var searchObjective = "block"
+    @Option(name: [.customLong("autosmoothquant-search-windows")], help: "AutoSmoothQuant: calibration windows each candidate is judged on (the first ones; default: all). Input ranges always come from every window.")
+    var autoSmoothQuantSearchWindows: Int?
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
     @Flag(name: [.customLong("static-groups"), .customLong("static_groups")], help: "GPTQ: group parameters from the original weight (needed with --act-order for the Quark format).")
     var staticGroups = false
@@ -95,6 +99,12 @@ struct QuantizeCommand: ParsableCommand {
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
         if resume && output == nil { throw ValidationError("--resume continues an interrupted export: give the same --output") }
         _ = try byteCount(maxMemory, flag: "--max-memory")
+        guard SearchObjective(rawValue: searchObjective) != nil else {
+            throw ValidationError("--search-objective must be one of \(SearchObjective.allCases.map(\.rawValue).joined(separator: ", ")), got '\(searchObjective)'")
+        }
+        if let windows = autoSmoothQuantSearchWindows, windows < 1 {
+            throw ValidationError("--autosmoothquant-search-windows must be at least 1, got \(windows)")
+        }
         guard awqSearchWindows >= 1 else { throw ValidationError("--awq-search-windows must be at least 1, got \(awqSearchWindows)") }
         guard damp >= 0 && damp <= 10 else { throw ValidationError("--damp must be in 0...10, got \(damp)") }
         guard hessianTokenCap >= 0, hessianTokenCap.isFinite else { throw ValidationError("--hessian-token-cap must be 0 (off) or a positive ratio, got \(hessianTokenCap)") }
@@ -122,7 +132,10 @@ struct QuantizeCommand: ParsableCommand {
         let quantizer = ModelQuantizer(config: quantConfig, gptqOptions: GPTQOptions(dampingFraction: damp, activationOrder: actOrder,
                                                                                     staticGroups: staticGroups, trueSequential: !noTrueSequential,
                                                                                     hessianTokenCap: hessianTokenCap > 0 ? hessianTokenCap : nil),
-                                       awqOptions: AWQOptions(searchWindows: awqSearchWindows, clip: !noAWQClip))
+                                       awqOptions: AWQOptions(searchWindows: awqSearchWindows, clip: !noAWQClip,
+                                                              objective: SearchObjective(rawValue: searchObjective)!),
+                                       autoSmoothQuantOptions: AutoSmoothQuantOptions(objective: SearchObjective(rawValue: searchObjective)!,
+                                                                                      searchWindows: autoSmoothQuantSearchWindows))
         let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
         // Weight-only runs read calibration text only to measure output errors: without a bundled
         // text they go on without that column.

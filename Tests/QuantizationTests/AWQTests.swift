@@ -76,13 +76,13 @@ struct AWQSearchTests {
     }
 
     @Test(arguments: ["gqa_alpha050", "mha_alpha050", "tiny"])
-    func scalingKeepsTheFunctionAndNeverLosesToRTN(name: String) throws {
+    func layerObjectiveKeepsTheFunctionAndNeverLosesToRTN(name: String) throws {
         let (model, calibration) = try Self.model(name)
         let inputs = try Self.layerInputs(model, calibration: calibration)
         // The random tiny model's MLP is 24 wide: groups of 8 there.
         let spec = name == "tiny" ? QuantSpec(format: .int4, granularity: .perGroup(size: 8)) : Self.int4
         let specs = Dictionary(uniqueKeysWithValues: LlamaLayer.linearNames.indices.map { ($0, spec) })
-        let search = AWQ(options: AWQOptions(searchWindows: calibration.count))
+        let search = AWQ(options: AWQOptions(searchWindows: calibration.count, objective: .layer))
         var scaled = model
         var keptAny = false
         for index in model.layers.indices {

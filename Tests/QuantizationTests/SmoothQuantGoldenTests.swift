@@ -119,18 +119,19 @@ struct SmoothQuantConfigTests {
     }
 }
 
-/// AutoSmoothQuant's search on the tiny golden models: it keeps the function, and its choice is
-/// never worse than no smoothing (ratio 0 is a candidate: all scales 1).
+/// AutoSmoothQuant's search on the tiny golden models, judged by block (amd-quark's way) and by the
+/// whole layer: it keeps the function, and its choice is never worse than no smoothing (ratio 0 is
+/// a candidate: all scales 1).
 struct AutoSmoothQuantTests {
     static let w8a8 = LayerQuantSpec(weight: QuantSpec(format: .int8), input: QuantSpec(format: .int8))
 
-    @Test(arguments: ["gqa_alpha050", "mha_alpha050"])
-    func searchKeepsTheFunctionAndBeatsNoSmoothing(name: String) throws {
+    @Test(arguments: ["gqa_alpha050", "mha_alpha050"], SearchObjective.allCases)
+    func searchKeepsTheFunctionAndBeatsNoSmoothing(name: String, objective: SearchObjective) throws {
         let (model, _, calibration) = try SmoothQuantGoldenTests.load(name)
         var smoothed = model
         let hidden = try calibration.map { try model.embed($0) }
         let specs = Dictionary(uniqueKeysWithValues: LlamaLayer.linearNames.indices.map { ($0, Self.w8a8) })
-        let search = AutoSmoothQuant()
+        let search = AutoSmoothQuant(options: AutoSmoothQuantOptions(objective: objective))
         let choices = try search.smoothLayer(&smoothed, index: 0, hidden: hidden, specs: specs)
         #expect(Set(choices.keys) == Set(0..<7))
         let tokens = [3, 14, 15, 92, 65, 35, 89, 79]
@@ -141,6 +142,7 @@ struct AutoSmoothQuantTests {
         // Each pair's chosen scales give a loss no larger than the identity's, on the same trial.
         var reference = hidden
         for window in reference.indices { model.forwardLayer(0, hidden: &reference[window], cache: model.makeCache(capacity: 16)) }
+        let blocks = objective == .block ? SmoothingBlocks(model: model, layer: model.layers[0], hidden: hidden) : nil
         let pairs = QuantizationPlan.llama.smoothingPairs(for: model.configuration, sharingHeadGroupScales: true)
         for pair in pairs {
             let collector = ChannelRangeCollector(features: model.layers[0][keyPath: LlamaLayer.linearKeyPaths[pair.targets[0]]].inFeatures)
@@ -151,9 +153,9 @@ struct AutoSmoothQuantTests {
             let ratio = choices[pair.targets[0]]!.ratio
             let scales = AutoSmoothQuant.candidateScales(magnitudes: collector.magnitudeMaxima, ratio: ratio)
             let chosenLoss = try search.trialLoss(model, index: 0, pair: pair, scales: scales, minima: minima, maxima: maxima,
-                                                  specs: specs, hidden: hidden, reference: reference)
+                                                  specs: specs, blocks: blocks, hidden: hidden, reference: reference)
             let identityLoss = try search.trialLoss(model, index: 0, pair: pair, scales: [Float](repeating: 1, count: scales.count),
-                                                    minima: minima, maxima: maxima, specs: specs, hidden: hidden, reference: reference)
+                                                    minima: minima, maxima: maxima, specs: specs, blocks: blocks, hidden: hidden, reference: reference)
             #expect(chosenLoss <= identityLoss, "\(name) pair \(pair.targets): ratio \(ratio) loss \(chosenLoss) vs identity \(identityLoss)")
         }
         // The outlier channels make some pair prefer real smoothing.

@@ -24,6 +24,16 @@ public struct LlamaLayer: Sendable {
     /// are dropped afterwards.
     func forward(_ hidden: inout Tensor, layerIndex: Int, configuration: LlamaConfiguration,
                  rope: RoPETable, cache: KVCache?) {
+        let attended = attention(hidden, layerIndex: layerIndex, configuration: configuration, rope: rope, cache: cache)
+        Self.addInPlace(outputProjection(attended), to: &hidden)
+        Self.addInPlace(downProjection(gatedActivation(hidden, configuration: configuration)), to: &hidden)
+    }
+
+    /// The attention block up to o_proj's input: RMSNorm, q/k/v, RoPE and attention of `hidden`
+    /// [tokens, hidden] (the residual stream), at positions `cache.length ..<` as `forward`.
+    /// - Returns: [tokens, heads·headDim]
+    func attention(_ hidden: Tensor, layerIndex: Int, configuration: LlamaConfiguration,
+                   rope: RoPETable, cache: KVCache?) -> Tensor {
         let tokens = hidden.shape[0]
         let normed = Self.rmsNorm(hidden, weight: inputNorm, epsilon: configuration.rmsNormEpsilon)
         let projected = Linear.outputs(of: [queryProjection, keyProjection, valueProjection], for: normed)
@@ -32,7 +42,7 @@ public struct LlamaLayer: Sendable {
         let start = cache?.length ?? 0
         Self.applyRoPE(&queries, heads: configuration.headCount, rope: rope, start: start)
         Self.applyRoPE(&keys, heads: configuration.keyValueHeadCount, rope: rope, start: start)
-        let attended = keys.withUnsafeBufferPointer(as: Float.self) { k in
+        return keys.withUnsafeBufferPointer(as: Float.self) { k in
             values.withUnsafeBufferPointer(as: Float.self) { v in
                 guard let cache else {
                     let own = KeyValueView(keys: k.baseAddress!, values: v.baseAddress!,
@@ -44,17 +54,20 @@ public struct LlamaLayer: Sendable {
                                              configuration: configuration)
             }
         }
-        Self.addInPlace(outputProjection(attended), to: &hidden)
+    }
 
-        let normedAgain = Self.rmsNorm(hidden, weight: postAttentionNorm, epsilon: configuration.rmsNormEpsilon)
-        let gateAndUp = Linear.outputs(of: [gateProjection, upProjection], for: normedAgain)
+    /// The MLP block up to down_proj's input: SiLU(gate) · up of RMSNorm(`hidden`) [tokens, hidden].
+    /// - Returns: [tokens, intermediate]
+    func gatedActivation(_ hidden: Tensor, configuration: LlamaConfiguration) -> Tensor {
+        let normed = Self.rmsNorm(hidden, weight: postAttentionNorm, epsilon: configuration.rmsNormEpsilon)
+        let gateAndUp = Linear.outputs(of: [gateProjection, upProjection], for: normed)
         var gate = gateAndUp[0]
         let up = gateAndUp[1]
         let count = gate.count
         gate.withUnsafeMutableBufferPointer(as: Float.self) { g in
             up.withUnsafeBufferPointer(as: Float.self) { u in Ops.swiGLU(gate: g.baseAddress!, up: u.baseAddress!, count: count) }
         }
-        Self.addInPlace(downProjection(gate), to: &hidden)
+        return gate
     }
 
     /// RMSNorm of each row of `input` [rows, dim] with a weight of any float dtype.

@@ -86,6 +86,19 @@ public struct LlamaModel: Sendable {
         layers[index].forward(&hidden, layerIndex: index, configuration: configuration, rope: rope, cache: cache)
     }
 
+    /// o_proj's input when `layer` (a layer of this model, or a variant of one) runs on `hidden`
+    /// [tokens, hidden] at positions 0 ..< tokens: the attention block without its output projection.
+    /// - Returns: [tokens, heads·headDim]
+    public func attentionMix(of layer: LlamaLayer, hidden: Tensor) -> Tensor {
+        layer.attention(hidden, layerIndex: 0, configuration: configuration, rope: rope, cache: nil)
+    }
+
+    /// down_proj's input when `layer` runs its MLP block on the residual stream `hidden` [tokens, hidden].
+    /// - Returns: [tokens, intermediate]
+    public func mlpActivation(of layer: LlamaLayer, hidden: Tensor) -> Tensor {
+        layer.gatedActivation(hidden, configuration: configuration)
+    }
+
     /// Final RMSNorm of hidden states [rows, hidden].
     public func finalNormalized(_ hidden: Tensor) -> Tensor {
         LlamaLayer.rmsNorm(hidden, weight: finalNorm, epsilon: configuration.rmsNormEpsilon)

@@ -5,19 +5,35 @@ import Tensors
 /// How AWQ searches (ALGORITHMS.md A2).
 public struct AWQOptions: Hashable, Sendable {
     /// Calibration windows (the first ones) every scale candidate and the clipping search are judged
-    /// on. The activation means come from every window; the trials are what costs time (one layer
-    /// pass over these windows per candidate), so this bounds AWQ's run time. 4 of SmolLM2's 32
-    /// calibration windows gave the same perplexity as 8 (28.39 and 28.44) in 55 % of the time
-    /// (BENCHMARKS.md).
+    /// on. The activation means come from every window; the trials are what costs time (one pass of
+    /// the judged block or layer over these windows per candidate), so this bounds AWQ's run time. 4
+    /// of SmolLM2's 32 calibration windows gave the same perplexity as 8 (28.39 and 28.44) in 55 % of
+    /// the time (BENCHMARKS.md).
     public var searchWindows: Int
     /// Whether the clipping search runs after scaling. It is skipped under GPTQ, whose own error
     /// feedback replaces it.
     public var clip: Bool
+    /// What each scale candidate is judged on. The block objective scored the same as the layer
+    /// objective on SmolLM2 (28.3953 against 28.39, 16 windows) at a third of the trial cost.
+    public var objective: SearchObjective
 
-    public init(searchWindows: Int = 4, clip: Bool = true) {
+    public init(searchWindows: Int = 4, clip: Bool = true, objective: SearchObjective = .block) {
         self.searchWindows = searchWindows
         self.clip = clip
+        self.objective = objective
     }
+}
+
+/// What a smoothing search (AWQ, AutoSmoothQuant) judges a pair's scale candidates on.
+public enum SearchObjective: String, Hashable, Sendable, CaseIterable {
+    /// The output of the block the pair's targets feed (o_proj's for q/k/v and for o, down_proj's
+    /// for gate/up and for down), with only the targets quantized: what AutoAWQ, llm-compressor and
+    /// amd-quark judge on. About a third of `layer`'s cost per candidate.
+    case block
+    /// The whole decoder layer's output. AWQ: every quantized linear of the layer quantized (the
+    /// pairs already decided keep their scales), so the layer's output error on the search windows
+    /// never exceeds plain RTN's. AutoSmoothQuant: only the pair's targets quantized.
+    case layer
 }
 
 /// What the scale search chose for one smoothing pair.
@@ -25,8 +41,9 @@ struct AWQChoice: Sendable {
     /// The duo-scaling ratio r of the kept candidate; nil when no candidate beat leaving the pair
     /// unscaled.
     var ratio: Float?
-    /// Mean squared error of the decoder layer's output (every quantized linear of the layer
-    /// quantized) with the kept scales, and with this pair unscaled, on the search windows.
+    /// Mean squared error, on the search windows, of what the objective judges (the pair's block,
+    /// or the whole layer with every quantized linear quantized) with the kept scales, and with
+    /// this pair unscaled.
     var loss: Double
     var identityLoss: Double
     /// The smallest and largest factor the targets' input columns were multiplied by.
@@ -40,13 +57,9 @@ struct AWQChoice: Sendable {
 /// SmoothQuant's do (v → o shared across each query-head group under grouped-query attention, as
 /// amd-quark and llm-compressor do; AutoAWQ skips that pair).
 ///
-/// Two differences from AutoAWQ, on purpose:
-/// - r = 0 with the weight term is not the identity, so "no scaling" is an explicit candidate.
-/// - Every candidate is judged on the whole decoder layer's output with every quantized linear of
-///   the layer quantized (the pairs already decided keep their scales, the later ones are still
-///   unscaled), not on the pair's own block with the rest in float. Pairs are decided one after
-///   another and a candidate is kept only when it lowers that loss, so the scaled layer's output
-///   error on the search windows never exceeds plain RTN's.
+/// r = 0 with the weight term is not the identity, so "no scaling" is an explicit candidate, unlike
+/// AutoAWQ's. Pairs are decided one after another, and a candidate is kept only when it lowers the
+/// objective's loss (`SearchObjective`: the pair's own block, as the peers judge it, or the whole layer).
 ///
 /// The trials quantize weights only, as AWQ is a weight-only method: a recipe that also quantizes
 /// activations gets the activation quantizers after the search, unjudged (AutoSmoothQuant searches
@@ -70,6 +83,8 @@ struct AWQ {
         let paths = LlamaLayer.linearKeyPaths
         // One float pass: each pair's mean |x| over every window, and the float layer's outputs on
         // the search windows.
+        let byLayer = options.objective == .layer
+        if !byLayer { try SmoothingBlocks.requireJudged(pairs, algorithm: "awq") }
         var probe = model
         let collectors = ChannelRangeCollector.attach(to: &probe, index: index, pairs: pairs)
         let searched = Array(hidden.prefix(max(1, options.searchWindows)))
@@ -77,14 +92,21 @@ struct AWQ {
         for (window, input) in hidden.enumerated() {
             var output = input
             probe.forwardLayer(index, hidden: &output, cache: probe.makeCache(capacity: output.shape[0]))
-            if window < searched.count { reference.append(output) }
+            if byLayer && window < searched.count { reference.append(output) }
         }
+        let blocks = byLayer ? nil : SmoothingBlocks(model: model, layer: model.layers[index], hidden: searched)
         var current = model.layers[index]
         var quantized: [Int: Tensor] = [:]
         for slot in specs.keys { quantized[slot] = try quantize(current, slot: slot, index: index, specs: specs) }
-        var currentLoss = loss(model, index: index, layer: current, quantized: quantized, hidden: searched, reference: reference)
+        var currentLoss = byLayer ? loss(model, index: index, layer: current, quantized: quantized, hidden: searched, reference: reference) : 0
         var choices: [Int: AWQChoice] = [:]
         for pair in pairs {
+            if let blocks {
+                let ones = [Float](repeating: 1, count: current[keyPath: paths[pair.targets[0]]].inFeatures)
+                var unscaled = current
+                for slot in pair.targets { unscaled[keyPath: paths[slot]].weight = try quantize(current, slot: slot, index: index, specs: specs) }
+                currentLoss = blocks.loss(pair: pair, layer: unscaled, scales: ones)
+            }
             let means = collectors[pair.targets[0]]!.meanMagnitudes
             let weightMeans = Self.normalizedWeightMeans(pair.targets.map { current[keyPath: paths[$0]].weight },
                                                          granularity: specs[pair.targets[0]]!.granularity)
@@ -98,8 +120,15 @@ struct AWQ {
                 var trial = current
                 SmoothQuant.fold(&scales, pair: pair, into: &trial, configuration: configuration)
                 var weights = quantized
-                for slot in touched { weights[slot] = try quantize(trial, slot: slot, index: index, specs: specs) }
-                let trialLoss = loss(model, index: index, layer: trial, quantized: weights, hidden: searched, reference: reference)
+                let trialLoss: Double
+                if let blocks {
+                    var prepared = trial
+                    for slot in pair.targets { prepared[keyPath: paths[slot]].weight = try quantize(trial, slot: slot, index: index, specs: specs) }
+                    trialLoss = blocks.loss(pair: pair, layer: prepared, scales: scales)
+                } else {
+                    for slot in touched { weights[slot] = try quantize(trial, slot: slot, index: index, specs: specs) }
+                    trialLoss = loss(model, index: index, layer: trial, quantized: weights, hidden: searched, reference: reference)
+                }
                 if trialLoss < (best?.loss ?? currentLoss) { best = (trialLoss, ratio, trial, weights, scales) }
             }
             let identityLoss = currentLoss

@@ -75,19 +75,34 @@ extension ChannelRangeCollector {
     }
 }
 
+/// How AutoSmoothQuant searches.
+public struct AutoSmoothQuantOptions: Hashable, Sendable {
+    /// What each candidate is judged on: the pair's block (amd-quark's choice) or the whole layer.
+    public var objective: SearchObjective
+    /// Calibration windows (the first ones) the candidates are judged on; nil: every window. The
+    /// input ranges that set the static scales always come from every window.
+    public var searchWindows: Int?
+
+    public init(objective: SearchObjective = .block, searchWindows: Int? = nil) {
+        self.objective = objective
+        self.searchWindows = searchWindows
+    }
+}
+
 /// amd-quark's AutoSmoothQuant (ALGORITHMS.md A3) over one decoder layer: per smoothing pair, the
 /// scale s = max|x|^ratio (ratio in 0, 0.1, …, 0.9; clamped at 1e-4, divided by sqrt(max s · min s))
-/// whose smoothed layer, with the pair's weights quantized by their weight spec and their inputs by
-/// their input spec, gives the smallest mean squared error against the float layer. It searches the
-/// real W8A8 (or MX) configuration rather than a fixed alpha.
+/// whose smoothed pair, with its weights quantized by their weight spec and its inputs by their
+/// input spec, gives the smallest mean squared error against the float layer. It searches the real
+/// W8A8 (or MX) configuration rather than a fixed alpha.
 ///
-/// One difference from Quark, on purpose: Quark compares the output of the attention or MLP block
-/// (or of the single linear for v → o and up → down); here every candidate is judged on the whole
-/// decoder layer's output, so an o_proj or down_proj candidate is judged by what reaches the next
-/// layer. Static input ranges come from the collected per-channel extremes (the range of x / s is
-/// known for every s), dynamic input specs quantize each window as they do at run time.
+/// The error is measured where `options.objective` says: on the block the pair feeds (the attention
+/// or MLP block, or the single linear for v → o and up → down), as Quark does, or on the whole
+/// decoder layer's output. Static input ranges come from the collected per-channel extremes (the
+/// range of x / s is known for every s); dynamic input specs quantize each window as they do at run
+/// time. Every pair is searched on the unsmoothed layer, as Quark does, and all are applied together.
 struct AutoSmoothQuant {
     var plan: QuantizationPlan = .llama
+    var options = AutoSmoothQuantOptions()
     /// Candidate ratios: 0, 1/grid, …, (grid − 1)/grid.
     var grid = 10
 
@@ -101,15 +116,21 @@ struct AutoSmoothQuant {
         let configuration = model.configuration
         let pairs = plan.smoothingPairs(for: configuration, sharingHeadGroupScales: true)
             .filter { pair in pair.targets.allSatisfy { specs[$0] != nil } }
-        guard !pairs.isEmpty else { return [:] }
-        // One float pass: each pair's input ranges and the float layer's outputs.
+        guard !pairs.isEmpty, !hidden.isEmpty else { return [:] }
+        let byLayer = options.objective == .layer
+        if !byLayer { try SmoothingBlocks.requireJudged(pairs, algorithm: "autosmoothquant") }
+        let searched = Array(hidden.prefix(max(1, options.searchWindows ?? hidden.count)))
+        // One float pass: each pair's input ranges over every window, and the float layer's outputs
+        // on the search windows.
         var probe = model
         let collectors = ChannelRangeCollector.attach(to: &probe, index: index, pairs: pairs)
-        let reference: [Tensor] = hidden.map { window in
-            var copy = window
+        var reference: [Tensor] = []
+        for (window, input) in hidden.enumerated() {
+            var copy = input
             probe.forwardLayer(index, hidden: &copy, cache: probe.makeCache(capacity: copy.shape[0]))
-            return copy
+            if byLayer && window < searched.count { reference.append(copy) }
         }
+        let blocks = byLayer ? nil : SmoothingBlocks(model: model, layer: model.layers[index], hidden: searched)
         var chosen: [(pair: QuantizationPlan.SmoothingPair, scales: [Float], ratio: Float)] = []
         for pair in pairs {
             let collector = collectors[pair.targets[0]]!
@@ -119,13 +140,12 @@ struct AutoSmoothQuant {
             for step in 0..<grid {
                 let ratio = Float(step) / Float(grid)
                 let scales = Self.candidateScales(magnitudes: magnitudes, ratio: ratio)
-                let loss = try trialLoss(model, index: index, pair: pair, scales: scales, minima: minima, maxima: maxima,
-                                         specs: specs, hidden: hidden, reference: reference)
+                let loss = try trialLoss(model, index: index, pair: pair, scales: scales, minima: minima, maxima: maxima, specs: specs,
+                                         blocks: blocks, hidden: searched, reference: reference)
                 if best == nil || loss < best!.loss { best = (loss, scales, ratio) }
             }
             chosen.append((pair, best!.scales, best!.ratio))
         }
-        // Every pair was searched on the unsmoothed layer (as Quark does); all are applied together.
         var summary: [Int: (ratio: Float, scales: ClosedRange<Float>)] = [:]
         for (pair, scales, ratio) in chosen {
             var folded = scales
@@ -142,14 +162,27 @@ struct AutoSmoothQuant {
         return scales.map { $0 / normalizer }
     }
 
-    /// Mean squared error of the layer's output over the windows with `scales` folded into `pair`,
-    /// the pair's weights quantized and their inputs quantized; every other linear stays float.
-    func trialLoss(_ model: LlamaModel, index: Int, pair: QuantizationPlan.SmoothingPair, scales: [Float],
-                   minima: [Float], maxima: [Float], specs: [Int: LayerQuantSpec], hidden: [Tensor], reference: [Tensor]) throws -> Double {
-        let paths = LlamaLayer.linearKeyPaths
-        var trial = model
+    /// The objective's mean squared error with `scales` folded into `pair`, the pair's weights and
+    /// inputs quantized: on `blocks` when given, else on the layer's output over `hidden` against
+    /// `reference`.
+    func trialLoss(_ model: LlamaModel, index: Int, pair: QuantizationPlan.SmoothingPair, scales: [Float], minima: [Float], maxima: [Float],
+                   specs: [Int: LayerQuantSpec], blocks: SmoothingBlocks?, hidden: [Tensor], reference: [Tensor]) throws -> Double {
         var folded = scales
-        SmoothQuant.fold(&folded, pair: pair, into: &trial.layers[index], configuration: model.configuration)
+        let trial = try prepared(model.layers[index], index: index, pair: pair, scales: &folded, minima: minima, maxima: maxima,
+                                 specs: specs, configuration: model.configuration)
+        if let blocks { return blocks.loss(pair: pair, layer: trial, scales: folded) }
+        var trialModel = model
+        trialModel.layers[index] = trial
+        return AWQ.meanSquaredError(trialModel, index: index, hidden: hidden, reference: reference)
+    }
+
+    /// `layer` with `scales` folded into `pair` (`scales` left as `SmoothQuant.fold` leaves them), the
+    /// pair's weights quantized and their input quantizers installed; every other linear stays float.
+    func prepared(_ layer: LlamaLayer, index: Int, pair: QuantizationPlan.SmoothingPair, scales folded: inout [Float],
+                  minima: [Float], maxima: [Float], specs: [Int: LayerQuantSpec], configuration: LlamaConfiguration) throws -> LlamaLayer {
+        let paths = LlamaLayer.linearKeyPaths
+        var trial = layer
+        SmoothQuant.fold(&folded, pair: pair, into: &trial, configuration: configuration)
         // The range of x / s over the calibration tokens, per tensor: what a static observer would see.
         var low: Float = 0, high: Float = 0
         for column in folded.indices {
@@ -158,7 +191,7 @@ struct AutoSmoothQuant {
         }
         for target in pair.targets {
             let name = "model.layers.\(index).\(LlamaLayer.linearNames[target])"
-            var linear = trial.layers[index][keyPath: paths[target]]
+            var linear = trial[keyPath: paths[target]]
             if let weightSpec = specs[target]?.weight {
                 linear.weight = try ModelQuantizer.quantizeWeight(linear.weight, spec: weightSpec, name: name).0
             }
@@ -170,8 +203,8 @@ struct AutoSmoothQuant {
                         spec: input, parameters: QuantParameters(minimum: [low], maximum: [high], spec: input, groupLength: 1))
                 }
             }
-            trial.layers[index][keyPath: paths[target]] = linear
+            trial[keyPath: paths[target]] = linear
         }
-        return AWQ.meanSquaredError(trial, index: index, hidden: hidden, reference: reference)
+        return trial
     }
 }
