@@ -26,8 +26,8 @@ struct QuantizeCommand: ParsableCommand {
     var rotationOnlineDown = false
     @Option(name: .long, help: "GPTQ dampening: this fraction of mean(diag H) is added to the diagonal (grows automatically when a Cholesky fails).")
     var damp = 0.01
-    @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 4).")
-    var awqSearchWindows = 4
+    @Option(name: [.customLong("awq-search-windows")], help: "AWQ: calibration windows each scale candidate and the clipping search are judged on (the first ones; default 2).")
+    var awqSearchWindows = 2
     @Flag(name: [.customLong("no-awq-clip")], help: "AWQ: skip the clipping search.") var noAWQClip = false
     @Option(name: [.customLong("search-objective")], help: "AWQ and AutoSmoothQuant: judge each scale candidate on its pair's block (block: o_proj's output for q/k/v and o, down_proj's for gate/up and down, as AutoAWQ, llm-compressor and amd-quark do) or on the whole decoder layer (layer: about three times slower).")
     var searchObjective = "block"
