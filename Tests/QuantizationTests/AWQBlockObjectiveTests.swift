@@ -18,8 +18,7 @@ struct AWQBlockObjectiveTests {
     func reportedBlockLossesAreTheFinishedLayers(name: String) throws {
         let (model, calibration) = try AWQSearchTests.model(name)
         let inputs = try AWQSearchTests.layerInputs(model, calibration: calibration)
-        let spec = name == "tiny" ? QuantSpec(format: .int4, granularity: .perGroup(size: 8)) : AWQSearchTests.int4
-        let specs = Dictionary(uniqueKeysWithValues: LlamaLayer.linearNames.indices.map { ($0, spec) })
+        let (spec, specs) = AWQSearchTests.specs(name)
         let search = AWQ(options: AWQOptions(searchWindows: calibration.count, objective: .block))
         var scaled = model
         var keptAny = false
@@ -56,10 +55,6 @@ struct AWQBlockObjectiveTests {
             #expect(abs(reportedDown - downLoss) <= 1e-3 * max(downLoss, 1e-12), "\(name) layer \(index): down_proj reported \(reportedDown), measured \(downLoss)")
         }
         if name != "tiny" { #expect(keptAny, "\(name): the outlier channels should make some pair keep a scaling") }
-        let tokens = [3, 14, 15, 12, 6, 5, 9, 7]
-        let before = try model.forward(tokens: tokens, cache: model.makeCache()).floats()
-        let after = try scaled.forward(tokens: tokens, cache: scaled.makeCache()).floats()
-        let largest = before.map(abs).max()!
-        #expect(zip(before, after).map { abs($0 - $1) }.max()! <= 1e-4 * largest, "\(name): scaling must keep the float function")
+        try AWQSearchTests.expectSameFunction(model, scaled, name)
     }
 }

@@ -75,13 +75,27 @@ struct AWQSearchTests {
         return total / Double(count)
     }
 
+    /// The int4 spec the searches use on `name` (groups of 8 on the random tiny model, whose MLP is
+    /// 24 wide), and that spec for every linear slot.
+    static func specs(_ name: String) -> (QuantSpec, [Int: QuantSpec]) {
+        let spec = name == "tiny" ? QuantSpec(format: .int4, granularity: .perGroup(size: 8)) : int4
+        return (spec, Dictionary(uniqueKeysWithValues: LlamaLayer.linearNames.indices.map { ($0, spec) }))
+    }
+
+    /// A scaled model computes the float model's logits (within 1e-4 of the largest).
+    static func expectSameFunction(_ model: LlamaModel, _ scaled: LlamaModel, _ name: String) throws {
+        let tokens = [3, 14, 15, 12, 6, 5, 9, 7]
+        let before = try model.forward(tokens: tokens, cache: model.makeCache()).floats()
+        let after = try scaled.forward(tokens: tokens, cache: scaled.makeCache()).floats()
+        let largest = before.map(abs).max()!
+        #expect(zip(before, after).map { abs($0 - $1) }.max()! <= 1e-4 * largest, "\(name): scaling must keep the float function")
+    }
+
     @Test(arguments: ["gqa_alpha050", "mha_alpha050", "tiny"])
     func layerObjectiveKeepsTheFunctionAndNeverLosesToRTN(name: String) throws {
         let (model, calibration) = try Self.model(name)
         let inputs = try Self.layerInputs(model, calibration: calibration)
-        // The random tiny model's MLP is 24 wide: groups of 8 there.
-        let spec = name == "tiny" ? QuantSpec(format: .int4, granularity: .perGroup(size: 8)) : Self.int4
-        let specs = Dictionary(uniqueKeysWithValues: LlamaLayer.linearNames.indices.map { ($0, spec) })
+        let (spec, specs) = Self.specs(name)
         let search = AWQ(options: AWQOptions(searchWindows: calibration.count, objective: .layer))
         var scaled = model
         var keptAny = false
@@ -104,11 +118,7 @@ struct AWQSearchTests {
             #expect(choices.values.allSatisfy { $0.loss <= $0.identityLoss })
         }
         if name != "tiny" { #expect(keptAny, "\(name): the outlier channels should make some pair keep a scaling") }
-        let tokens = [3, 14, 15, 12, 6, 5, 9, 7]
-        let before = try model.forward(tokens: tokens, cache: model.makeCache()).floats()
-        let after = try scaled.forward(tokens: tokens, cache: scaled.makeCache()).floats()
-        let largest = before.map(abs).max()!
-        #expect(zip(before, after).map { abs($0 - $1) }.max()! <= 1e-4 * largest, "\(name): scaling must keep the float function")
+        try Self.expectSameFunction(model, scaled, name)
     }
 
     @Test func modelQuantizerRunsAWQAloneWithRTNAndWithGPTQ() throws {
