@@ -13,6 +13,7 @@ public struct ModelQuantizer {
     public var gptqOptions: GPTQOptions
     /// How AWQ searches when the config's algorithms ask for it.
     public var awqOptions: AWQOptions
+    /// How AutoSmoothQuant searches when the config's algorithms ask for it.
     public var autoSmoothQuantOptions: AutoSmoothQuantOptions
 
     public init(config: QuantConfig, gptqOptions: GPTQOptions = GPTQOptions(), awqOptions: AWQOptions = AWQOptions(),

@@ -30,7 +30,7 @@ struct QuantizeCommand: ParsableCommand {
     var awqSearchWindows = 2
     @Flag(name: [.customLong("no-awq-clip")], help: "AWQ: skip the clipping search.") var noAWQClip = false
     @Option(name: [.customLong("search-objective")], help: "AWQ and AutoSmoothQuant: judge each scale candidate on its pair's block (block: o_proj's output for q/k/v and o, down_proj's for gate/up and down, as AutoAWQ, llm-compressor and amd-quark do) or on the whole decoder layer (layer: about three times slower).")
-    var searchObjective = "block"
+    var searchObjective: SearchObjective = .block
     @Option(name: [.customLong("autosmoothquant-search-windows")], help: "AutoSmoothQuant: calibration windows each candidate is judged on (the first ones; default: all). Input ranges always come from every window.")
     var autoSmoothQuantSearchWindows: Int?
     @Flag(name: [.customLong("act-order"), .customLong("desc_act")], help: "GPTQ act-order: quantize columns by descending diag H.") var actOrder = false
@@ -99,9 +99,6 @@ struct QuantizeCommand: ParsableCommand {
         if let smoothAlpha, !(0...1).contains(smoothAlpha) { throw ValidationError("--smooth-alpha must be in 0...1, got \(smoothAlpha)") }
         if resume && output == nil { throw ValidationError("--resume continues an interrupted export: give the same --output") }
         _ = try byteCount(maxMemory, flag: "--max-memory")
-        guard SearchObjective(rawValue: searchObjective) != nil else {
-            throw ValidationError("--search-objective must be one of \(SearchObjective.allCases.map(\.rawValue).joined(separator: ", ")), got '\(searchObjective)'")
-        }
         if let windows = autoSmoothQuantSearchWindows, windows < 1 {
             throw ValidationError("--autosmoothquant-search-windows must be at least 1, got \(windows)")
         }
@@ -133,8 +130,8 @@ struct QuantizeCommand: ParsableCommand {
                                                                                     staticGroups: staticGroups, trueSequential: !noTrueSequential,
                                                                                     hessianTokenCap: hessianTokenCap > 0 ? hessianTokenCap : nil),
                                        awqOptions: AWQOptions(searchWindows: awqSearchWindows, clip: !noAWQClip,
-                                                              objective: SearchObjective(rawValue: searchObjective)!),
-                                       autoSmoothQuantOptions: AutoSmoothQuantOptions(objective: SearchObjective(rawValue: searchObjective)!,
+                                                              objective: searchObjective),
+                                       autoSmoothQuantOptions: AutoSmoothQuantOptions(objective: searchObjective,
                                                                                       searchWindows: autoSmoothQuantSearchWindows))
         let calibrating = quantizer.needsCalibration(layerCount: loaded.model.configuration.layerCount)
         // Weight-only runs read calibration text only to measure output errors: without a bundled
@@ -323,3 +320,6 @@ func bundledData(_ name: String, flag: String) throws -> String {
     }
     throw ValidationError("the bundled Data/\(name) was not found near the working directory or the executable; give \(flag) FILE")
 }
+
+/// `--search-objective block|layer`: ArgumentParser checks the value and lists the valid ones.
+extension SearchObjective: ExpressibleByArgument {}

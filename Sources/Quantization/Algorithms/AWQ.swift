@@ -98,9 +98,13 @@ struct AWQ {
         }
         let blocks = byLayer ? nil : SmoothingBlocks(model: model, layer: model.layers[index], hidden: searched)
         var current = model.layers[index]
+        // The layer objective judges every linear quantized; the block objective only the pair's targets.
         var quantized: [Int: Tensor] = [:]
-        for slot in specs.keys { quantized[slot] = try quantize(current, slot: slot, index: index, specs: specs) }
-        var currentLoss = byLayer ? loss(model, index: index, layer: current, quantized: quantized, hidden: searched, reference: reference) : 0
+        var currentLoss = 0.0
+        if byLayer {
+            for slot in specs.keys { quantized[slot] = try quantize(current, slot: slot, index: index, specs: specs) }
+            currentLoss = loss(model, index: index, layer: current, quantized: quantized, hidden: searched, reference: reference)
+        }
         var choices: [Int: AWQChoice] = [:]
         for pair in pairs {
             if let blocks {

@@ -45,9 +45,7 @@ struct SmoothingBlocks {
             let attentionOutput = layer.outputProjection(mix)
             var residual = input
             residual.withUnsafeMutableBufferPointer(as: Float.self) { r in
-                attentionOutput.withUnsafeBufferPointer(as: Float.self) { a in
-                    for position in 0..<r.count { r[position] += a[position] }
-                }
+                attentionOutput.withUnsafeBufferPointer(as: Float.self) { a in addInPlace(a.baseAddress!, into: r.baseAddress!, count: r.count) }
             }
             let activation = model.mlpActivation(of: layer, hidden: residual)
             return Window(hidden: input, mix: mix, attentionOutput: attentionOutput, residual: residual,
